@@ -1,0 +1,107 @@
+// A move-only std::function with inline storage.
+//
+// Every callback the loop holds is one of these. Callables up to kInlineSize
+// bytes (a lambda capturing a few pointers) live inside the object, so
+// scheduling them allocates nothing; larger ones go to the heap. Unlike
+// std::function it accepts move-only callables (a lambda owning a
+// unique_ptr), which C++20 has no standard type for.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace tornado::detail {
+
+template <class Signature>
+class Function;
+
+template <class R, class... Args>
+class Function<R(Args...)> {
+ public:
+  static constexpr std::size_t kInlineSize = 48;
+
+  /// True when F is stored without allocating.
+  template <class F>
+  static constexpr bool stores_inline =
+      sizeof(F) <= kInlineSize &&
+      alignof(F) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<F>;
+
+  Function() noexcept = default;
+  Function(std::nullptr_t) noexcept {}
+
+  template <class F>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, Function> &&
+           std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
+      Function(F&& f) {  // NOLINT(google-explicit-constructor): used like std::function
+    using Fn = std::decay_t<F>;
+    if constexpr (stores_inline<Fn>) {
+      ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));
+      ops_ = &kInlineOps<Fn>;
+    } else {
+      *reinterpret_cast<Fn**>(storage_) = new Fn(std::forward<F>(f));
+      ops_ = &kHeapOps<Fn>;
+    }
+  }
+
+  Function(Function&& other) noexcept { take(other); }
+  Function& operator=(Function&& other) noexcept {
+    if (this != &other) {
+      reset();
+      take(other);
+    }
+    return *this;
+  }
+  Function(const Function&) = delete;
+  Function& operator=(const Function&) = delete;
+  ~Function() { reset(); }
+
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+
+  R operator()(Args... args) { return ops_->call(storage_, std::forward<Args>(args)...); }
+
+  void reset() noexcept {
+    if (ops_ != nullptr) {
+      ops_->destroy(storage_);
+      ops_ = nullptr;
+    }
+  }
+
+ private:
+  struct Ops {
+    R (*call)(void*, Args&&...);
+    void (*move)(void* dst, void* src) noexcept;  // move-constructs dst, destroys src
+    void (*destroy)(void*) noexcept;
+  };
+
+  template <class Fn>
+  static constexpr Ops kInlineOps = {
+      [](void* s, Args&&... a) -> R { return (*static_cast<Fn*>(s))(std::forward<Args>(a)...); },
+      [](void* dst, void* src) noexcept {
+        ::new (dst) Fn(std::move(*static_cast<Fn*>(src)));
+        static_cast<Fn*>(src)->~Fn();
+      },
+      [](void* s) noexcept { static_cast<Fn*>(s)->~Fn(); },
+  };
+
+  template <class Fn>
+  static constexpr Ops kHeapOps = {
+      [](void* s, Args&&... a) -> R { return (**static_cast<Fn**>(s))(std::forward<Args>(a)...); },
+      [](void* dst, void* src) noexcept { *static_cast<Fn**>(dst) = *static_cast<Fn**>(src); },
+      [](void* s) noexcept { delete *static_cast<Fn**>(s); },
+  };
+
+  void take(Function& other) noexcept {
+    if (other.ops_ != nullptr) {
+      other.ops_->move(storage_, other.storage_);
+      ops_ = other.ops_;
+      other.ops_ = nullptr;
+    }
+  }
+
+  alignas(std::max_align_t) unsigned char storage_[kInlineSize];
+  const Ops* ops_ = nullptr;
+};
+
+}  // namespace tornado::detail

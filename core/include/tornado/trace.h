@@ -1,0 +1,137 @@
+// Trace events: what the loop, its timers, handlers, futures and executors
+// did, as fixed-size records a visualizer can replay.
+//
+// Emission points call trace::emit(). With no sink attached that is one
+// load and one predictable branch; configured with -DTORNADO_TRACE=OFF it
+// is nothing at all. Strings (callback names, source locations) are interned
+// once and referred to by id. The per-thread ring buffer and the file and
+// socket transports build on this; MemorySink is for tests and samples.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tornado/name.h"
+
+namespace tornado::trace {
+
+/// What happened. The meaning of `object`, `a` and `b` per kind is listed in
+/// docs/architecture.md ("Trace events").
+enum class Kind : std::uint16_t {
+  loop_started = 1,          // object: -
+  loop_stopped,              // object: -
+  loop_closed,               // object: -
+  iteration_begin,           // a: ready callbacks, b: due timers
+  iteration_end,             // a: ns spent in poll, b: poll timeout in ns (-1: none)
+  callback_scheduled,        // object: callback id, a: id of the running callback, b: Via
+  callback_started,          // object: callback/timer id or fd, b: Via
+  callback_finished,         // object: as started, a: duration in ns, b: Via
+  timer_added,               // object: timer id, a: deadline (ns, same clock), b: running callback
+  timer_fired,               // object: timer id
+  timer_cancelled,           // object: timer id
+  handler_added,             // object: fd, a: events
+  handler_updated,           // object: fd, a: events
+  handler_removed,           // object: fd
+  fd_ready,                  // object: fd, a: events
+  future_created,            // object: future id
+  future_resolved,           // object: future id, a: 0 result, 1 exception, 2 cancelled
+  executor_submitted,        // object: job id
+  executor_finished,         // object: job id, a: ns the job ran on its worker
+  blocking_callback,         // object: callback id, a: duration in ns, b: threshold in ns
+  exception_in_callback,     // object: callback id
+  signal_callbacks_dropped,  // a: how many add_callback_from_signal calls were lost
+};
+
+/// How a callback came to run (the `b` of callback_* events).
+enum class Via : std::uint8_t { callback = 0, timer, handler, signal, other_thread };
+
+/// The name of a kind, for text dumps ("timer_fired").
+std::string_view kind_name(Kind kind);
+
+/// One event: 40 bytes, no pointers.
+struct Event {
+  std::uint64_t ts_ns;  // steady clock, nanoseconds
+  Kind kind;
+  std::uint16_t loop;    // IOLoop::id()
+  std::uint32_t name;    // interned string id, 0 for none
+  std::uint64_t object;  // what the event is about (see Kind)
+  std::uint64_t a;
+  std::uint64_t b;
+};
+
+/// Receives events. Called on the emitting thread, so keep it short.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  /// A string id seen for the first time by this sink.
+  virtual void on_string(std::uint32_t id, std::string_view text) = 0;
+  virtual void on_event(const Event& event) = 0;
+};
+
+/// Keeps every event in memory, for tests and small programs.
+class MemorySink : public Sink {
+ public:
+  void on_string(std::uint32_t id, std::string_view text) override;
+  void on_event(const Event& event) override;
+
+  std::vector<Event> events() const;
+  std::string string(std::uint32_t id) const;
+  void clear();
+  /// One line per event: "timer_fired loop=1 object=3 name=tick at main.cc:9 a=0 b=0".
+  void write_text(std::ostream& out) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Event> events_;
+  std::unordered_map<std::uint32_t, std::string> strings_;
+};
+
+/// Sends all further events to `sink` (replacing any other), first replaying
+/// every string interned so far. The sink must outlive detach().
+/// Call while no loop is running. Safe from any thread.
+void attach(Sink* sink);
+/// Stops tracing. Call while no loop is running. Safe from any thread.
+void detach();
+
+/// The id of `text`, interning it on first use. Safe from any thread.
+std::uint32_t intern(std::string_view text);
+/// The id of a Site's description ("label at file:line"). Safe from any thread.
+std::uint32_t intern(const Site& site);
+
+/// Nanoseconds on the steady clock, the timestamps events carry.
+std::uint64_t now_ns();
+
+namespace detail {
+extern std::atomic<Sink*> g_sink;
+void emit_slow(Kind kind, std::uint16_t loop, std::uint64_t object, std::uint32_t name,
+               std::uint64_t a, std::uint64_t b);
+std::uint64_t next_object_id();
+}  // namespace detail
+
+/// True while a sink is attached.
+inline bool enabled() noexcept {
+#if defined(TORNADO_TRACE_DISABLED) && TORNADO_TRACE_DISABLED
+  return false;
+#else
+  return detail::g_sink.load(std::memory_order_relaxed) != nullptr;
+#endif
+}
+
+/// Records one event if a sink is attached.
+inline void emit(Kind kind, std::uint16_t loop, std::uint64_t object, std::uint32_t name = 0,
+                 std::uint64_t a = 0, std::uint64_t b = 0) {
+  if (enabled()) [[unlikely]] {
+    detail::emit_slow(kind, loop, object, name, a, b);
+  }
+}
+
+/// A fresh id for a traced object, or 0 when tracing is off.
+inline std::uint64_t new_object_id() { return enabled() ? detail::next_object_id() : 0; }
+
+}  // namespace tornado::trace

@@ -1,0 +1,162 @@
+#include "tornado/trace.h"
+
+#include <chrono>
+#include <ostream>
+#include <tuple>
+
+namespace tornado::trace {
+namespace detail {
+std::atomic<Sink*> g_sink{nullptr};
+}  // namespace detail
+
+namespace {
+
+// The interned strings, in id order (id = index + 1). Never shrinks, so a
+// sink attached late can be told every string that ids may refer to.
+struct Strings {
+  std::mutex mutex;
+  std::vector<std::string> texts;
+  std::unordered_map<std::string, std::uint32_t> ids;
+  // Sites by (file, line, column, label) pointers, to skip formatting.
+  std::unordered_map<std::string, std::uint32_t> site_ids;
+};
+
+Strings& strings() {
+  static auto* s = new Strings();  // never freed: ids are used until exit
+  return *s;
+}
+
+std::uint32_t intern_locked(Strings& s, std::string_view text) {
+  std::string key(text);
+  if (auto it = s.ids.find(key); it != s.ids.end()) return it->second;
+  s.texts.push_back(key);
+  auto id = static_cast<std::uint32_t>(s.texts.size());
+  s.ids.emplace(std::move(key), id);
+  if (Sink* sink = detail::g_sink.load(std::memory_order_acquire)) sink->on_string(id, text);
+  return id;
+}
+
+}  // namespace
+
+std::string_view kind_name(Kind kind) {
+  static constexpr std::string_view kNames[] = {
+      "none",
+      "loop_started",
+      "loop_stopped",
+      "loop_closed",
+      "iteration_begin",
+      "iteration_end",
+      "callback_scheduled",
+      "callback_started",
+      "callback_finished",
+      "timer_added",
+      "timer_fired",
+      "timer_cancelled",
+      "handler_added",
+      "handler_updated",
+      "handler_removed",
+      "fd_ready",
+      "future_created",
+      "future_resolved",
+      "executor_submitted",
+      "executor_finished",
+      "blocking_callback",
+      "exception_in_callback",
+      "signal_callbacks_dropped",
+  };
+  auto i = static_cast<std::size_t>(kind);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
+}
+
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+void attach(Sink* sink) {
+  Strings& s = strings();
+  std::lock_guard lock(s.mutex);
+  for (std::size_t i = 0; i < s.texts.size(); ++i) {
+    sink->on_string(static_cast<std::uint32_t>(i + 1), s.texts[i]);
+  }
+  detail::g_sink.store(sink, std::memory_order_release);
+}
+
+void detach() {
+  Strings& s = strings();
+  std::lock_guard lock(s.mutex);
+  detail::g_sink.store(nullptr, std::memory_order_release);
+}
+
+std::uint32_t intern(std::string_view text) {
+  Strings& s = strings();
+  std::lock_guard lock(s.mutex);
+  return intern_locked(s, text);
+}
+
+std::uint32_t intern(const Site& site) {
+  std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(site.where.file_name())) + ":" +
+                    std::to_string(site.where.line()) + ":" + std::to_string(site.where.column()) +
+                    ":" + std::to_string(reinterpret_cast<std::uintptr_t>(site.label));
+  Strings& s = strings();
+  std::lock_guard lock(s.mutex);
+  if (auto it = s.site_ids.find(key); it != s.site_ids.end()) return it->second;
+  std::uint32_t id = intern_locked(s, site.describe());
+  s.site_ids.emplace(std::move(key), id);
+  return id;
+}
+
+namespace detail {
+
+void emit_slow(Kind kind, std::uint16_t loop, std::uint64_t object, std::uint32_t name,
+               std::uint64_t a, std::uint64_t b) {
+  if (Sink* sink = g_sink.load(std::memory_order_acquire)) {
+    sink->on_event(Event{now_ns(), kind, loop, name, object, a, b});
+  }
+}
+
+std::uint64_t next_object_id() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace detail
+
+void MemorySink::on_string(std::uint32_t id, std::string_view text) {
+  std::lock_guard lock(mutex_);
+  strings_[id] = std::string(text);
+}
+
+void MemorySink::on_event(const Event& event) {
+  std::lock_guard lock(mutex_);
+  events_.push_back(event);
+}
+
+std::vector<Event> MemorySink::events() const {
+  std::lock_guard lock(mutex_);
+  return events_;
+}
+
+std::string MemorySink::string(std::uint32_t id) const {
+  std::lock_guard lock(mutex_);
+  auto it = strings_.find(id);
+  return it == strings_.end() ? std::string() : it->second;
+}
+
+void MemorySink::clear() {
+  std::lock_guard lock(mutex_);
+  events_.clear();
+}
+
+void MemorySink::write_text(std::ostream& out) const {
+  std::lock_guard lock(mutex_);
+  for (const Event& e : events_) {
+    out << e.ts_ns << ' ' << kind_name(e.kind) << " loop=" << e.loop << " object=" << e.object;
+    if (auto it = strings_.find(e.name); it != strings_.end())
+      out << " name=\"" << it->second << '"';
+    out << " a=" << e.a << " b=" << e.b << '\n';
+  }
+}
+
+}  // namespace tornado::trace
