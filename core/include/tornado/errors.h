@@ -33,10 +33,37 @@ class LoopStoppedError : public Error {
   LoopStoppedError() : Error("Event loop stopped before Future completed.") {}
 };
 
-/// Misuse of a future: result() before it is done, set_result() twice.
-class InvalidStateError : public std::logic_error {
+/// get_nowait() on an empty queue.
+class QueueEmpty : public Error {
+ public:
+  QueueEmpty() : Error("Queue is empty") {}
+  using Error::Error;
+};
+
+/// put_nowait() on a full queue.
+class QueueFull : public Error {
+ public:
+  QueueFull() : Error("Queue is full") {}
+  using Error::Error;
+};
+
+/// A call the object's state does not allow; the message says what to do.
+class UsageError : public std::logic_error {
  public:
   using std::logic_error::logic_error;
+};
+
+/// Misuse of a future: result() before it is done, set_result() twice.
+class InvalidStateError : public UsageError {
+ public:
+  using UsageError::UsageError;
+};
+
+/// A bad value: a negative semaphore, a release or task_done() too many
+/// (Python's ValueError).
+class ValueError : public UsageError {
+ public:
+  using UsageError::UsageError;
 };
 
 }  // namespace tornado

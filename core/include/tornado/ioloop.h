@@ -60,6 +60,21 @@ class TimeoutHandle {
   std::uint64_t seq_ = 0;
 };
 
+/// When a wait gives up: never (the default), at a TimePoint (absolute), or
+/// after a std::chrono duration (relative to when the Deadline is made).
+class Deadline {
+ public:
+  Deadline() = default;
+  Deadline(TimePoint at) : at_(at) {}  // NOLINT(google-explicit-constructor)
+  template <class Rep, class Period>
+  Deadline(std::chrono::duration<Rep, Period> after)  // NOLINT(google-explicit-constructor)
+      : at_(Clock::now() + std::chrono::ceil<Duration>(after)) {}
+  const std::optional<TimePoint>& at() const noexcept { return at_; }
+
+ private:
+  std::optional<TimePoint> at_;
+};
+
 /// How the loop waits for fds: level-triggered epoll(7), or poll(2), which is
 /// slower with many fds but shows the idea in a few lines.
 enum class PollerKind { epoll, poll };

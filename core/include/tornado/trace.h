@@ -46,7 +46,35 @@ enum class Kind : std::uint16_t {
   blocking_callback,         // object: callback id, a: duration in ns, b: threshold in ns
   exception_in_callback,     // object: callback id
   signal_callbacks_dropped,  // a: how many add_callback_from_signal calls were lost
+  // Locks, conditions, events, semaphores and queues (locks.h, queues.h).
+  sync_created,      // object: sync id, name: its name, a: SyncKind, b: initial value/maxsize
+  sync_destroyed,    // object: sync id
+  waiter_enqueued,   // object: sync id, name: where the wait was called, a: waiter id, b: WaitKind
+  waiter_woken,      // object: sync id, a: waiter id
+  waiter_timed_out,  // object: sync id, a: waiter id
+  sync_acquired,     // object: sync id, a: waiter id (0: without waiting), b: value after
+  sync_released,     // object: sync id, b: value after (unchanged when handed to a waiter)
+  event_set,         // object: sync id
+  event_cleared,     // object: sync id
+  queue_put,         // object: sync id, a: size after, b: unfinished tasks after
+  queue_got,         // object: sync id, a: size after
+  queue_task_done,   // object: sync id, a: unfinished tasks after
 };
+
+/// What a sync_created event describes (its `a`).
+enum class SyncKind : std::uint8_t {
+  lock = 1,
+  condition,
+  event,
+  semaphore,
+  bounded_semaphore,
+  queue,
+  priority_queue,
+  lifo_queue
+};
+
+/// What a waiter waits for (the `b` of waiter_enqueued).
+enum class WaitKind : std::uint8_t { acquire = 1, notify, set, get, put, join };
 
 /// How a callback came to run (the `b` of callback_* events).
 enum class Via : std::uint8_t { callback = 0, timer, handler, signal, other_thread };

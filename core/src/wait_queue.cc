@@ -1,0 +1,130 @@
+#include "tornado/detail/wait_queue.h"
+
+#include <cctype>
+
+namespace tornado::detail {
+namespace {
+
+const char* const kKindTitles[] = {"",      "Lock",          "Condition",
+                                   "Event", "Semaphore",     "BoundedSemaphore",
+                                   "Queue", "PriorityQueue", "LifoQueue"};
+
+const char* timeout_label() {
+  static const char* label = intern_label("wait timeout");
+  return label;
+}
+
+std::uint16_t current_loop_id() {
+  IOLoop* loop = IOLoop::current(false);
+  return loop != nullptr ? loop->id() : 0;
+}
+
+}  // namespace
+
+SyncIdentity::SyncIdentity(trace::SyncKind k, std::string n, std::uint64_t initial)
+    : kind(k), name(std::move(n)), id(trace::new_object_id()) {
+  if (id != 0) {
+    trace::emit(trace::Kind::sync_created, current_loop_id(), id, trace::intern(title()),
+                static_cast<std::uint64_t>(kind), initial);
+  }
+}
+
+SyncIdentity::~SyncIdentity() {
+  if (id != 0) trace::emit(trace::Kind::sync_destroyed, current_loop_id(), id);
+}
+
+std::string SyncIdentity::title() const {
+  std::string t = kKindTitles[static_cast<std::size_t>(kind)];
+  return name.empty() ? t : t + " '" + name + "'";
+}
+
+void SyncIdentity::trace(trace::Kind what, std::uint64_t a, std::uint64_t b,
+                         std::uint32_t name_id) const {
+  // Objects made before a sink was attached are traced as object 0.
+  trace::emit(what, current_loop_id(), id, name_id, a, b);
+}
+
+void WaitNode::abandon() noexcept {
+  if (queue != nullptr) queue->remove(*this);
+  if (state == State::waiting && loop != nullptr) loop->remove_timeout(timer);
+  state = State::idle;
+}
+
+WaitQueue::~WaitQueue() {
+  // Waiters still here stay suspended; the loop destroys them when it closes.
+  while (!empty()) remove(*head_.next);
+}
+
+void WaitQueue::wait(WaitNode& node, std::coroutine_handle<> h, const Deadline& deadline,
+                     const Site& site) {
+  node.loop = &IOLoop::current();
+  node.handle = h;
+  node.site = site;
+  node.state = WaitNode::State::waiting;
+  node.queue = this;
+  node.prev = head_.prev;
+  node.next = &head_;
+  head_.prev->next = &node;
+  head_.prev = &node;
+  ++size_;
+  node.suspended.link(node.loop, h);
+  if (deadline.at()) {
+    auto on_timeout = [&node] { time_out(node); };
+    node.timer = node.loop->call_at(
+        *deadline.at(), Named<decltype(on_timeout)>{timeout_label(), on_timeout}, site.where);
+  }
+  if (trace::enabled()) {
+    node.id = trace::new_object_id();
+    owner_.trace(trace::Kind::waiter_enqueued, node.id, static_cast<std::uint64_t>(kind_),
+                 trace::intern(site));
+  }
+}
+
+void WaitQueue::wake(WaitNode& node) {
+  remove(node);
+  node.state = WaitNode::State::woken;
+  node.loop->remove_timeout(node.timer);
+  node.timer = {};
+  owner_.trace(trace::Kind::waiter_woken, node.id);
+  resume_later(node);
+}
+
+std::size_t WaitQueue::wake_oldest(std::size_t n) {
+  std::size_t woken = 0;
+  while (woken < n && !empty()) {
+    wake(*head_.next);
+    ++woken;
+  }
+  return woken;
+}
+
+void WaitQueue::remove(WaitNode& node) noexcept {
+  if (node.queue != this) return;
+  node.prev->next = node.next;
+  node.next->prev = node.prev;
+  node.prev = node.next = nullptr;
+  node.queue = nullptr;
+  --size_;
+}
+
+// Runs in the timer's own loop callback, so resuming here is already
+// "through the loop". The coroutine may finish and free `node`.
+// The queue may be gone (its object destroyed); the waiter still times out.
+void WaitQueue::time_out(WaitNode& node) {
+  if (node.state != WaitNode::State::waiting) return;
+  if (WaitQueue* q = node.queue) {
+    q->remove(node);
+    q->owner_.trace(trace::Kind::waiter_timed_out, node.id);
+  }
+  node.state = WaitNode::State::timed_out;
+  node.timer = {};
+  node.handle.resume();
+}
+
+void WaitQueue::resume_later(WaitNode& node) {
+  std::coroutine_handle<> h = node.handle;
+  auto resume = [h] { h.resume(); };
+  node.loop->add_callback(Named<decltype(resume)>{resume_label(), resume}, node.site.where);
+}
+
+}  // namespace tornado::detail
