@@ -76,7 +76,11 @@ Semaphore::Semaphore(int value, std::string name, SyncKind kind, bool bounded)
 bool Semaphore::Acquire::await_ready() {
   if (sem->value_ == 0 || !sem->waiters_.empty()) return false;
   --sem->value_;
-  sem->identity_.trace(Kind::sync_acquired, 0, static_cast<std::uint64_t>(sem->value_));
+  holder = trace::new_object_id();
+  if (holder != 0) {
+    sem->identity_.trace(Kind::sync_acquired, holder, static_cast<std::uint64_t>(sem->value_),
+                         trace::intern(site));
+  }
   return true;
 }
 
@@ -84,16 +88,20 @@ Semaphore::Guard Semaphore::Acquire::await_resume() {
   node.finish();
   if (timed_out()) throw TimeoutError(sem->identity_.title() + ": acquire() timed out");
   if (woken()) {
-    sem->identity_.trace(Kind::sync_acquired, node.id, static_cast<std::uint64_t>(sem->value_));
+    holder = node.id;
+    if (holder != 0) {
+      sem->identity_.trace(Kind::sync_acquired, holder, static_cast<std::uint64_t>(sem->value_),
+                           trace::intern(site));
+    }
   }
-  return Guard(sem);
+  return Guard(sem, holder);
 }
 
 Semaphore::Acquire Semaphore::acquire(Deadline timeout, std::source_location where) {
   return Acquire(*this, std::move(timeout), where);
 }
 
-void Semaphore::release() {
+void Semaphore::release_holder(std::uint64_t holder) {
   if (bound_ && value_ >= *bound_) {
     throw ValueError(identity_.title() + ": released too many times (value " +
                      std::to_string(value_) + " is already its initial value)");
@@ -103,7 +111,7 @@ void Semaphore::release() {
   } else {
     ++value_;
   }
-  identity_.trace(Kind::sync_released, 0, static_cast<std::uint64_t>(value_));
+  identity_.trace(Kind::sync_released, holder, static_cast<std::uint64_t>(value_));
 }
 
 std::string Semaphore::describe() const {
@@ -112,7 +120,8 @@ std::string Semaphore::describe() const {
 
 Semaphore::Guard& Semaphore::Guard::operator=(Guard&& other) noexcept {
   if (this != &other) {
-    Guard old(std::exchange(sem_, std::exchange(other.sem_, nullptr)));  // released here
+    Guard old(std::exchange(sem_, std::exchange(other.sem_, nullptr)), holder_);  // released here
+    holder_ = other.holder_;
   }
   return *this;
 }
@@ -126,7 +135,7 @@ Semaphore::Guard::~Guard() {
 }
 
 void Semaphore::Guard::release() {
-  if (Semaphore* sem = std::exchange(sem_, nullptr)) sem->release();
+  if (Semaphore* sem = std::exchange(sem_, nullptr)) sem->release_holder(holder_);
 }
 
 BoundedSemaphore::BoundedSemaphore(int value, std::string name)

@@ -29,12 +29,12 @@ struct PeriodicCallback::State : std::enable_shared_from_this<State> {
   void schedule_next(std::uint64_t gen) {
     if (!running || gen != generation) return;
     update_next(loop->time());
-    timeout = loop->call_at(
-        next_timeout,
-        [weak = weak_from_this(), gen] {
-          if (auto self = weak.lock()) self->fire(gen);
-        },
-        site.where);
+    auto tick = [weak = weak_from_this(), gen] {
+      if (auto self = weak.lock()) self->fire(gen);
+    };
+    // Named, so logs and traces show the label given with named().
+    timeout =
+        loop->call_at(next_timeout, Named<decltype(tick)>{site.label, std::move(tick)}, site.where);
   }
 
   // Tornado's _update_next: the next deadline on the original grid, skipping

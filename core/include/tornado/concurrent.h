@@ -234,7 +234,7 @@ class [[nodiscard]] Future {
   /// Calls fn(future) on the loop once the future is done (on a later
   /// iteration, even if it is done already).
   template <class F>
-  requires std::is_invocable_v<F&, Future<T>>
+  requires std::is_invocable_v<decltype(detail::unwrap_named(std::declval<F&>()))&, Future<T>>
   void add_done_callback(F fn, std::source_location where = std::source_location::current()) {
     Site site{where, detail::label_of(fn)};
     state_->on_done(

@@ -92,8 +92,10 @@ class Semaphore {
   class [[nodiscard]] Guard {
    public:
     Guard() = default;
-    explicit Guard(Semaphore* sem) : sem_(sem) {}
-    Guard(Guard&& other) noexcept : sem_(std::exchange(other.sem_, nullptr)) {}
+    /// `holder` names this permit in trace events (the waiter id, or 0).
+    explicit Guard(Semaphore* sem, std::uint64_t holder = 0) : sem_(sem), holder_(holder) {}
+    Guard(Guard&& other) noexcept
+        : sem_(std::exchange(other.sem_, nullptr)), holder_(other.holder_) {}
     Guard& operator=(Guard&& other) noexcept;
     /// Releases the permit (a failure to release is logged, not thrown).
     ~Guard();
@@ -103,6 +105,7 @@ class Semaphore {
 
    private:
     Semaphore* sem_ = nullptr;
+    std::uint64_t holder_ = 0;
   };
 
   /// Throws ValueError if value is negative.
@@ -114,13 +117,14 @@ class Semaphore {
     bool await_ready();
     Guard await_resume();
     Semaphore* sem;
+    std::uint64_t holder = 0;  // trace id of this acquisition
   };
   /// `co_await sem.acquire()` yields a Guard; throws TimeoutError if
   /// `timeout` passes first (and then holds no permit).
   Acquire acquire(Deadline timeout = {},
                   std::source_location where = std::source_location::current());
   /// Gives a permit back (prefer letting a Guard do it).
-  void release();
+  void release() { release_holder(0); }
 
   int value() const noexcept { return value_; }
   std::size_t waiters() const noexcept { return waiters_.size(); }
@@ -131,6 +135,8 @@ class Semaphore {
   Semaphore(int value, std::string name, trace::SyncKind kind, bool bounded);
 
  private:
+  void release_holder(std::uint64_t holder);
+
   friend class Lock;
   detail::SyncIdentity identity_;
   detail::WaitQueue waiters_;

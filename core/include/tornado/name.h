@@ -62,7 +62,9 @@ const char* label_of(const F& f) {
 template <class F>
 decltype(auto) unwrap_named(F&& f) {
   if constexpr (IsNamed<std::remove_cvref_t<F>>::value) {
-    return std::forward<F>(f).fn;
+    // Parenthesised so decltype(auto) yields a reference to the member, not
+    // a copy: callers call it in place or move it out.
+    return (std::forward<F>(f).fn);
   } else {
     return std::forward<F>(f);
   }
