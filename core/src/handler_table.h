@@ -54,6 +54,7 @@ class HandlerTable {
     retired_.push_back(std::move(slot));
   }
   void clear_retired() { retired_.clear(); }
+  bool has_retired() const noexcept { return !retired_.empty(); }
 
   /// Calls fn(fd, record) for every user (non-internal) handler.
   template <class F>

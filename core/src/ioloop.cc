@@ -40,19 +40,21 @@ LoopImpl::LoopImpl(IOLoop& owner, PollerKind poller_kind)
       Site{std::source_location::current(), "waker"}, true);
 }
 
-void LoopImpl::schedule(IOLoop::Callback fn, const Site& site) {
-  ReadyCallback cb{std::move(fn), site};
+void LoopImpl::schedule(IOLoop::Callback&& fn, const Site& site) {
   if (trace::enabled()) [[unlikely]] {
+    ReadyCallback cb{std::move(fn), site};
     cb.trace_id = trace::new_object_id();
     cb.name = trace::intern(site);
-    cb.via = running_here(&self) ? trace::Via::callback : trace::Via::other_thread;
-    trace(trace::Kind::callback_scheduled, cb.trace_id, cb.name,
-          running_here(&self) ? running_trace_id : 0, static_cast<std::uint64_t>(cb.via));
+    bool here = running_here(&self);
+    cb.via = here ? trace::Via::callback : trace::Via::other_thread;
+    trace(trace::Kind::callback_scheduled, cb.trace_id, cb.name, here ? running_trace_id : 0,
+          static_cast<std::uint64_t>(cb.via));
+    return here ? ready.push_back(std::move(cb)) : schedule_foreign(std::move(cb));
   }
   if (running_here(&self)) [[likely]] {
-    ready.push_back(std::move(cb));
+    ready.emplace_back(std::move(fn), site);
   } else {
-    schedule_foreign(std::move(cb));
+    schedule_foreign({std::move(fn), site});
   }
 }
 

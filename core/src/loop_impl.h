@@ -38,7 +38,7 @@ struct LoopImpl {
   LoopImpl(IOLoop& self, PollerKind kind);
 
   // ---- scheduling (ioloop.cc) ----
-  void schedule(IOLoop::Callback fn, const Site& site);
+  void schedule(IOLoop::Callback&& fn, const Site& site);
   void schedule_foreign(ReadyCallback cb);
   void schedule_from_signal(IOLoop::Callback fn, const Site& site) noexcept;
   void add_handler(int fd, IOLoop::Handler fn, std::uint32_t mask, const Site& site, bool internal);
@@ -48,10 +48,16 @@ struct LoopImpl {
   // ---- phases (loop_phases.cc) ----
   void start();
   void take_ready_callbacks();
+  void take_signal_callbacks();
   void collect_due_timers();
   void run_callbacks();
   void run_timers();
-  void poll_for_events();
+  // What poll_for_events() did, for iteration_end (both 0 if it did not poll).
+  struct Polled {
+    std::uint64_t ns = 0;          // spent waiting in poll (measured only when tracing)
+    std::uint64_t timeout_ns = 0;  // the timeout it waited with (-1: none)
+  };
+  Polled poll_for_events();
   void run_handlers();
 
   template <class F>

@@ -64,13 +64,15 @@ void LoopImpl::start() {
     collect_due_timers();
     trace(trace::Kind::iteration_begin, iterations, 0, batch.size(), due.size());
     run_callbacks();
-    run_timers();
+    if (!due.empty()) run_timers();
     if (stopping) {
       trace(trace::Kind::iteration_end, iterations, 0, 0, 0);
       break;
     }
-    poll_for_events();
-    run_handlers();
+    Polled polled = poll_for_events();
+    if (!events.empty() || handlers.has_retired()) run_handlers();
+    // After the handlers, so begin/end bracket every phase of the iteration.
+    trace(trace::Kind::iteration_end, iterations, 0, polled.ns, polled.timeout_ns);
   }
 }
 
@@ -78,18 +80,23 @@ void LoopImpl::start() {
 // callbacks, then other threads', then signal handlers'.
 void LoopImpl::take_ready_callbacks() {
   batch.swap(ready);
-  if (foreign_pending.load(std::memory_order_acquire)) {
+  if (foreign_pending.load(std::memory_order_acquire)) [[unlikely]] {
     std::lock_guard lock(foreign_mutex);
     for (ReadyCallback& cb : foreign) batch.push_back(std::move(cb));
     foreign.clear();
     foreign_pending.store(false, std::memory_order_relaxed);
   }
+  if (!signals.empty()) [[unlikely]]
+    take_signal_callbacks();
+}
+
+void LoopImpl::take_signal_callbacks() {
   ReadyCallback cb;
   while (signals.pop(cb.fn, cb.site)) {
     cb.via = trace::Via::signal;
     batch.push_back(std::move(cb));
   }
-  if (std::uint64_t dropped = signals.take_dropped()) [[unlikely]] {
+  if (std::uint64_t dropped = signals.take_dropped()) {
     log::warning(log::cat("IOLoop#", id, ": ", dropped,
                           " add_callback_from_signal calls were dropped: more than ",
                           SignalQueue::kCapacity, " were waiting"));
@@ -125,22 +132,18 @@ void LoopImpl::run_timers() {
 
 // Phase 4: wait for fds. With callbacks pending, poll only every
 // kCallbacksBetweenPolls callbacks (and then without waiting).
-void LoopImpl::poll_for_events() {
+LoopImpl::Polled LoopImpl::poll_for_events() {
   bool work_pending = !ready.empty() || foreign_pending.load(std::memory_order_relaxed);
-  if (work_pending && callbacks_since_poll < kCallbacksBetweenPolls) {
-    trace(trace::Kind::iteration_end, iterations, 0, 0, 0);
-    return;
-  }
+  if (work_pending && callbacks_since_poll < kCallbacksBetweenPolls) return {};
   callbacks_since_poll = 0;
   int timeout_ms = work_pending ? 0 : poll_timeout_ms();
   watchdog.idle();
   std::uint64_t started = trace::enabled() ? trace::now_ns() : 0;
   poller->poll(timeout_ms, events);
-  if (started != 0) {
-    trace(trace::Kind::iteration_end, iterations, 0, trace::now_ns() - started,
-          timeout_ms < 0 ? static_cast<std::uint64_t>(-1)
-                         : static_cast<std::uint64_t>(timeout_ms) * 1000000u);
-  }
+  if (started == 0) return {};
+  std::uint64_t timeout_ns = timeout_ms < 0 ? static_cast<std::uint64_t>(-1)
+                                            : static_cast<std::uint64_t>(timeout_ms) * 1000000u;
+  return {trace::now_ns() - started, timeout_ns};
 }
 
 // Until the next live timer, rounded up to whole milliseconds so the loop

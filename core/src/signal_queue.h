@@ -54,6 +54,12 @@ class SignalQueue {
     return true;
   }
 
+  /// True when no callback waits and none was dropped. Loop thread only.
+  bool empty() const noexcept {
+    return cells_[tail_ & (kCapacity - 1)].seq.load(std::memory_order_acquire) != tail_ + 1 &&
+           dropped_.load(std::memory_order_relaxed) == 0;
+  }
+
   /// How many pushes failed since the last call. Loop thread only.
   std::uint64_t take_dropped() noexcept {
     if (dropped_.load(std::memory_order_relaxed) == 0) return 0;

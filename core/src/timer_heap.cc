@@ -16,8 +16,7 @@ TimerHeap::Id TimerHeap::add(std::int64_t deadline_ns, IOLoop::Callback fn, cons
   }
   std::uint64_t seq = next_seq_++;
   slots_[slot] = Slot{std::move(fn), site, seq, trace_id, name, true, true};
-  heap_.push_back({deadline_ns, seq, slot});
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  push({deadline_ns, slot, static_cast<std::uint32_t>(seq)});
   ++live_;
   return {slot, seq};
 }
@@ -44,7 +43,7 @@ void TimerHeap::collect_due(std::int64_t now_ns, std::vector<Id>& due) {
     Slot& s = slots_[top.slot];
     s.in_heap = false;
     if (s.live) {
-      due.push_back({top.slot, top.seq});
+      due.push_back({top.slot, s.seq});
     } else {
       --cancelled_;
       free_slot(top.slot);
@@ -88,9 +87,43 @@ void TimerHeap::free_slot(std::uint32_t slot) {
   free_.push_back(slot);
 }
 
+void TimerHeap::push(Entry e) {
+  heap_.push_back(e);
+  sift_up(heap_.size() - 1);
+}
+
 void TimerHeap::pop_top() {
-  std::pop_heap(heap_.begin(), heap_.end(), later);
+  heap_.front() = heap_.back();
   heap_.pop_back();
+  if (!heap_.empty()) sift_down(0);
+}
+
+void TimerHeap::sift_up(std::size_t i) {
+  Entry e = heap_[i];
+  while (i > 0) {
+    std::size_t parent = (i - 1) / kArity;
+    if (!before(e, heap_[parent])) break;
+    heap_[i] = heap_[parent];
+    i = parent;
+  }
+  heap_[i] = e;
+}
+
+void TimerHeap::sift_down(std::size_t i) {
+  Entry e = heap_[i];
+  const std::size_t n = heap_.size();
+  for (;;) {
+    std::size_t first = i * kArity + 1;
+    if (first >= n) break;
+    std::size_t best = first;
+    for (std::size_t c = first + 1; c < std::min(first + kArity, n); ++c) {
+      if (before(heap_[c], heap_[best])) best = c;
+    }
+    if (!before(heap_[best], e)) break;
+    heap_[i] = heap_[best];
+    i = best;
+  }
+  heap_[i] = e;
 }
 
 void TimerHeap::compact() {
@@ -99,7 +132,9 @@ void TimerHeap::compact() {
     free_slot(e.slot);
     return true;
   });
-  std::make_heap(heap_.begin(), heap_.end(), later);
+  for (std::size_t i = heap_.size() / kArity + 1; i-- > 0;) {
+    if (i < heap_.size()) sift_down(i);
+  }
   cancelled_ = 0;
 }
 

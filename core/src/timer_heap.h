@@ -1,6 +1,7 @@
-// The loop's timers: a binary min-heap of (deadline, sequence) over slots
-// that hold the callbacks. Cancelling only marks the slot (a tombstone stays
-// in the heap); tombstones are dropped when they reach the top, or all at
+// The loop's timers: a 4-ary min-heap of 16-byte (deadline, sequence, slot)
+// entries over slots that hold the callbacks. Four children share one cache
+// line, so a pop touches half as many lines as a binary heap's would. Cancelling only marks the
+// slot (a tombstone stays in the heap); tombstones are dropped when they reach the top, or all at
 // once when they pass 512 and half the heap (Tornado's rule), so memory
 // stays flat however many timers are added and removed.
 #pragma once
@@ -59,14 +60,18 @@ class TimerHeap {
   };
   struct Entry {
     std::int64_t deadline;
-    std::uint64_t seq;
     std::uint32_t slot;
+    std::uint32_t seq;  // low bits of the slot's seq: ties break FIFO (wrap-safe)
   };
-  // std::push_heap builds a max-heap; "later" puts the earliest on top.
-  static bool later(const Entry& a, const Entry& b) {
-    return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
+  static constexpr std::size_t kArity = 4;
+  static bool before(const Entry& a, const Entry& b) {
+    if (a.deadline != b.deadline) return a.deadline < b.deadline;
+    return static_cast<std::int32_t>(a.seq - b.seq) < 0;
   }
 
+  void push(Entry e);
+  void sift_up(std::size_t i);
+  void sift_down(std::size_t i);
   void free_slot(std::uint32_t slot);
   void pop_top();
   void compact();

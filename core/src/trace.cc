@@ -63,6 +63,18 @@ std::string_view kind_name(Kind kind) {
       "blocking_callback",
       "exception_in_callback",
       "signal_callbacks_dropped",
+      "sync_created",
+      "sync_destroyed",
+      "waiter_enqueued",
+      "waiter_woken",
+      "waiter_timed_out",
+      "sync_acquired",
+      "sync_released",
+      "event_set",
+      "event_cleared",
+      "queue_put",
+      "queue_got",
+      "queue_task_done",
   };
   auto i = static_cast<std::size_t>(kind);
   return i < std::size(kNames) ? kNames[i] : "unknown";

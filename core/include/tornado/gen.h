@@ -219,7 +219,7 @@ class WaitIterator {
       --unfinished;
       if (waiting > 0 && running && !running->done()) {
         --waiting;
-        hand_over(i);
+        (void)hand_over(i);  // the waiter already holds the future
       } else {
         finished.push_back(i);
       }

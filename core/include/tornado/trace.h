@@ -27,8 +27,9 @@ enum class Kind : std::uint16_t {
   loop_started = 1,          // object: -
   loop_stopped,              // object: -
   loop_closed,               // object: -
-  iteration_begin,           // a: ready callbacks, b: due timers
-  iteration_end,             // a: ns spent in poll, b: poll timeout in ns (-1: none)
+  iteration_begin,           // object: iteration number, a: ready callbacks, b: due timers
+  iteration_end,             // object: as begin, a: ns spent in poll, b: poll timeout in ns
+                             //   (-1: none; a and b are 0 when the iteration did not poll)
   callback_scheduled,        // object: callback id, a: id of the running callback, b: Via
   callback_started,          // object: callback/timer id or fd, b: Via
   callback_finished,         // object: as started, a: duration in ns, b: Via
@@ -112,7 +113,8 @@ class MemorySink : public Sink {
   std::vector<Event> events() const;
   std::string string(std::uint32_t id) const;
   void clear();
-  /// One line per event: "timer_fired loop=1 object=3 name=tick at main.cc:9 a=0 b=0".
+  /// One line per event, the name left out when it is 0 or unknown:
+  /// 1000 timer_fired loop=1 object=3 name="tick at main.cc:9" a=0 b=0
   void write_text(std::ostream& out) const;
 
  private:

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -63,12 +64,15 @@ class Function<R(Args...)> {
 
   void reset() noexcept {
     if (ops_ != nullptr) {
-      ops_->destroy(storage_);
+      if (ops_->destroy != nullptr) ops_->destroy(storage_);
       ops_ = nullptr;
     }
   }
 
  private:
+  // move and destroy are null when a byte copy moves the callable and
+  // destroying it does nothing, the common case of a lambda capturing
+  // pointers: then moving a Function is a memcpy and destroying it is free.
   struct Ops {
     R (*call)(void*, Args&&...);
     void (*move)(void* dst, void* src) noexcept;  // move-constructs dst, destroys src
@@ -76,25 +80,33 @@ class Function<R(Args...)> {
   };
 
   template <class Fn>
+  static constexpr bool kTrivial = std::is_trivially_copyable_v<Fn>;
+
+  template <class Fn>
   static constexpr Ops kInlineOps = {
       [](void* s, Args&&... a) -> R { return (*static_cast<Fn*>(s))(std::forward<Args>(a)...); },
-      [](void* dst, void* src) noexcept {
-        ::new (dst) Fn(std::move(*static_cast<Fn*>(src)));
-        static_cast<Fn*>(src)->~Fn();
-      },
-      [](void* s) noexcept { static_cast<Fn*>(s)->~Fn(); },
+      kTrivial<Fn> ? nullptr
+                   : +[](void* dst, void* src) noexcept {
+                       ::new (dst) Fn(std::move(*static_cast<Fn*>(src)));
+                       static_cast<Fn*>(src)->~Fn();
+                     },
+      kTrivial<Fn> ? nullptr : +[](void* s) noexcept { static_cast<Fn*>(s)->~Fn(); },
   };
 
   template <class Fn>
   static constexpr Ops kHeapOps = {
       [](void* s, Args&&... a) -> R { return (**static_cast<Fn**>(s))(std::forward<Args>(a)...); },
-      [](void* dst, void* src) noexcept { *static_cast<Fn**>(dst) = *static_cast<Fn**>(src); },
+      nullptr,  // the pointer moves by copying it
       [](void* s) noexcept { delete *static_cast<Fn**>(s); },
   };
 
   void take(Function& other) noexcept {
     if (other.ops_ != nullptr) {
-      other.ops_->move(storage_, other.storage_);
+      if (other.ops_->move != nullptr) {
+        other.ops_->move(storage_, other.storage_);
+      } else {
+        std::memcpy(storage_, other.storage_, kInlineSize);
+      }
       ops_ = other.ops_;
       other.ops_ = nullptr;
     }
