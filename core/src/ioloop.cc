@@ -189,7 +189,9 @@ IOLoop& IOLoop::current() { return *current(true); }
 
 IOLoop* IOLoop::current(bool instance) {
   if (t_current == nullptr && instance) {
-    t_implicit = std::make_unique<IOLoop>();
+    // Reuse the thread's implicit loop if there is one: someone may still
+    // hold a reference to it.
+    if (!t_implicit) t_implicit = std::make_unique<IOLoop>();
     t_current = t_implicit.get();
   }
   return t_current;
@@ -298,6 +300,10 @@ void IOLoop::executor_job_finished(std::uint64_t job, std::uint64_t ran_ns) {
 
 void IOLoop::set_blocking_log_threshold(Duration threshold) {
   impl_->blocking_threshold = threshold;
+  if (impl_->running) {  // restart the watchdog with the new threshold
+    impl_->watchdog.stop();
+    impl_->watchdog.start(threshold);
+  }
 }
 
 IOLoop::Stats IOLoop::stats() const {

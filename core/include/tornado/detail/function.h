@@ -79,12 +79,22 @@ class Function<R(Args...)> {
     void (*destroy)(void*) noexcept;
   };
 
+  // Calls f; with R = void, drops what f returns (as std::function does).
+  template <class Fn>
+  static R invoke(Fn& f, Args&&... a) {
+    if constexpr (std::is_void_v<R>) {
+      f(std::forward<Args>(a)...);
+    } else {
+      return f(std::forward<Args>(a)...);
+    }
+  }
+
   template <class Fn>
   static constexpr bool kTrivial = std::is_trivially_copyable_v<Fn>;
 
   template <class Fn>
   static constexpr Ops kInlineOps = {
-      [](void* s, Args&&... a) -> R { return (*static_cast<Fn*>(s))(std::forward<Args>(a)...); },
+      [](void* s, Args&&... a) -> R { return invoke<Fn>(*static_cast<Fn*>(s), std::forward<Args>(a)...); },
       kTrivial<Fn> ? nullptr
                    : +[](void* dst, void* src) noexcept {
                        ::new (dst) Fn(std::move(*static_cast<Fn*>(src)));
@@ -95,7 +105,7 @@ class Function<R(Args...)> {
 
   template <class Fn>
   static constexpr Ops kHeapOps = {
-      [](void* s, Args&&... a) -> R { return (**static_cast<Fn**>(s))(std::forward<Args>(a)...); },
+      [](void* s, Args&&... a) -> R { return invoke<Fn>(**static_cast<Fn**>(s), std::forward<Args>(a)...); },
       nullptr,  // the pointer moves by copying it
       [](void* s) noexcept { delete *static_cast<Fn**>(s); },
   };

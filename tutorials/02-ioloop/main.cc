@@ -1,0 +1,81 @@
+// Step 2: the IOLoop. Callbacks, a one-shot timer and a periodic timer share
+// one thread, and the loop decides the order they run in.
+//
+//   tutorial-02-ioloop             prints what ran, in order
+//   tutorial-02-ioloop trace.txt   also writes the loop's trace events there
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include "tornado/ioloop.h"
+#include "tornado/trace.h"
+
+using namespace std::chrono_literals;
+using tornado::IOLoop;
+using tornado::named;
+using tornado::PeriodicCallback;
+
+namespace {
+
+void run_lesson() {
+  IOLoop loop;  // becomes this thread's current loop; nothing runs until start()
+  int ticks = 0;
+
+  // Runs every 100 ms once started; the third run stops the loop.
+  auto tick = [&] {
+    ++ticks;
+    std::cout << "tick " << ticks << (ticks == 3 ? ": stop the loop\n" : "\n");
+    if (ticks == 3) loop.stop();  // start() returns after this iteration
+  };
+  PeriodicCallback ticker(named("tick", tick), 100ms);  // named(): a label for logs and traces
+
+  // Started by `third`, so the timers cannot fire before the callbacks below
+  // have all run, however slow the machine is.
+  auto start_timers = [&] {
+    loop.call_later(50ms, named("greeting", [] {
+                      std::cout << "greeting: call_later(50ms) fired before the first tick\n";
+                    }));
+    ticker.start();  // first tick one period from now, at 100 ms
+  };
+
+  loop.add_callback([&] {
+    std::cout << "first: callbacks run in the order they were added\n";
+    // A callback added while the loop runs waits for the next iteration.
+    loop.add_callback([&] {
+      std::cout << "third: added by first, so it ran one iteration later\n";
+      start_timers();
+    });
+  });
+  loop.add_callback([] { std::cout << "second: added after first, runs after it\n"; });
+
+  std::cout << "main: two callbacks added; calling start()\n";
+  loop.start();  // runs iterations until stop()
+  ticker.stop();
+  std::cout << "main: start() returned after " << ticks << " ticks\n";
+}  // ~IOLoop closes the loop
+
+// Writes the recorded events as text, one per line.
+bool write_trace(const tornado::trace::MemorySink& sink, const char* path) {
+  std::ofstream out(path);
+  sink.write_text(out);
+  out.close();
+  if (!out) {
+    std::cerr << "could not write the trace to " << path << '\n';
+    return false;
+  }
+  // stderr, so that stdout is the same with or without a trace.
+  std::cerr << "wrote " << sink.events().size() << " trace events to " << path << '\n';
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tornado::trace::MemorySink sink;
+  bool tracing = argc > 1;
+  if (tracing) tornado::trace::attach(&sink);  // before the loop exists, so its setup is traced too
+  run_lesson();
+  if (!tracing) return 0;
+  tornado::trace::detach();
+  return write_trace(sink, argv[1]) ? 0 : 1;
+}
