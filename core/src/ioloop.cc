@@ -46,7 +46,8 @@ void LoopImpl::schedule(IOLoop::Callback&& fn, const Site& site) {
     cb.trace_id = trace::new_object_id();
     cb.name = trace::intern(site);
     bool here = running_here(&self);
-    cb.via = here ? trace::Via::callback : trace::Via::other_thread;
+    bool same_thread = here || std::this_thread::get_id() == creator;  // e.g. before start()
+    cb.via = same_thread ? trace::Via::callback : trace::Via::other_thread;
     trace(trace::Kind::callback_scheduled, cb.trace_id, cb.name, here ? running_trace_id : 0,
           static_cast<std::uint64_t>(cb.via));
     return here ? ready.push_back(std::move(cb)) : schedule_foreign(std::move(cb));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "handler_table.h"
@@ -74,6 +75,7 @@ struct LoopImpl {
   IOLoop& self;
   const std::uint16_t id;
   const PollerKind kind;
+  const std::thread::id creator = std::this_thread::get_id();
   std::unique_ptr<Poller> poller;
   Waker waker;
 
