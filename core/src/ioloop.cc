@@ -214,6 +214,8 @@ void IOLoop::close(bool all_fds) {
   if (t_current == this) t_current = nullptr;
 }
 
+void IOLoop::check_can_start() const { impl_->check_can_start(); }
+
 bool IOLoop::run_until_stopped(std::optional<Duration> timeout) {
   bool timed_out = false;
   TimeoutHandle timer;

@@ -106,12 +106,11 @@ void Semaphore::release_holder(std::uint64_t holder) {
     throw ValueError(identity_.title() + ": released too many times (value " +
                      std::to_string(value_) + " is already its initial value)");
   }
-  if (detail::WaitNode* oldest = waiters_.front()) {
-    waiters_.wake(*oldest);  // the permit goes to the waiter; value_ stays
-  } else {
-    ++value_;
-  }
+  detail::WaitNode* oldest = waiters_.front();
+  if (oldest == nullptr) ++value_;
+  // Traced before the wake it causes, as Event::set() and the queues' hand-offs are.
   identity_.trace(Kind::sync_released, holder, static_cast<std::uint64_t>(value_));
+  if (oldest != nullptr) waiters_.wake(*oldest);  // the permit goes to the waiter; value_ stays
 }
 
 std::string Semaphore::describe() const {

@@ -48,6 +48,7 @@ struct LoopImpl {
 
   // ---- phases (loop_phases.cc) ----
   void start();
+  void check_can_start() const;
   void take_ready_callbacks();
   void take_signal_callbacks();
   void collect_due_timers();

@@ -48,7 +48,7 @@ struct RunningScope {
 
 }  // namespace
 
-void LoopImpl::start() {
+void LoopImpl::check_can_start() const {
   if (closed.load(std::memory_order_relaxed)) {
     throw std::logic_error("IOLoop::start: the loop is closed");
   }
@@ -56,6 +56,10 @@ void LoopImpl::start() {
   if (!running_here(nullptr)) {
     throw std::logic_error("IOLoop::start: another loop is running on this thread");
   }
+}
+
+void LoopImpl::start() {
+  check_can_start();
   IOLoop* previous = current_loop_or_null();
   RunningScope scope(*this, previous == &self ? nullptr : previous);
   for (;;) {

@@ -16,6 +16,7 @@ struct ThreadPoolExecutor::Impl {
   std::deque<detail::Function<void()>> jobs;
   std::vector<std::thread> workers;
   bool stopping = false;
+  std::mutex join_mutex;  // a second shutdown() waits for the first to finish joining
 
   void work() {
     for (;;) {
@@ -61,10 +62,10 @@ void ThreadPoolExecutor::execute(detail::Function<void()> job) {
 void ThreadPoolExecutor::shutdown() {
   {
     std::lock_guard lock(impl_->mutex);
-    if (impl_->stopping) return;
     impl_->stopping = true;
   }
   impl_->wakeup.notify_all();
+  std::lock_guard join_lock(impl_->join_mutex);
   for (std::thread& t : impl_->workers) {
     if (t.joinable()) t.join();
   }

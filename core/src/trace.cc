@@ -1,6 +1,7 @@
 #include "tornado/trace.h"
 
 #include <chrono>
+#include <functional>
 #include <ostream>
 #include <tuple>
 
@@ -11,14 +12,33 @@ std::atomic<Sink*> g_sink{nullptr};
 
 namespace {
 
+// A Site by identity. Its pointers are to string literals and interned
+// labels, which live as long as the process, so comparing them is enough.
+struct SiteKey {
+  const char* file;
+  const char* label;
+  std::uint32_t line;
+  std::uint32_t column;
+  bool operator==(const SiteKey&) const = default;
+};
+
+struct SiteKeyHash {
+  std::size_t operator()(const SiteKey& k) const noexcept {
+    std::size_t h = std::hash<const void*>{}(k.file);
+    h = h * 31 + std::hash<const void*>{}(k.label);
+    return h * 31 + ((std::size_t{k.line} << 16) ^ k.column);
+  }
+};
+
 // The interned strings, in id order (id = index + 1). Never shrinks, so a
 // sink attached late can be told every string that ids may refer to.
 struct Strings {
   std::mutex mutex;
   std::vector<std::string> texts;
   std::unordered_map<std::string, std::uint32_t> ids;
-  // Sites by (file, line, column, label) pointers, to skip formatting.
-  std::unordered_map<std::string, std::uint32_t> site_ids;
+  // Sites already described, to skip formatting them again (every traced
+  // add_callback asks).
+  std::unordered_map<SiteKey, std::uint32_t, SiteKeyHash> site_ids;
 };
 
 Strings& strings() {
@@ -108,14 +128,12 @@ std::uint32_t intern(std::string_view text) {
 }
 
 std::uint32_t intern(const Site& site) {
-  std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(site.where.file_name())) + ":" +
-                    std::to_string(site.where.line()) + ":" + std::to_string(site.where.column()) +
-                    ":" + std::to_string(reinterpret_cast<std::uintptr_t>(site.label));
+  SiteKey key{site.where.file_name(), site.label, site.where.line(), site.where.column()};
   Strings& s = strings();
   std::lock_guard lock(s.mutex);
   if (auto it = s.site_ids.find(key); it != s.site_ids.end()) return it->second;
   std::uint32_t id = intern_locked(s, site.describe());
-  s.site_ids.emplace(std::move(key), id);
+  s.site_ids.emplace(key, id);
   return id;
 }
 

@@ -243,7 +243,7 @@ class [[nodiscard]] Future {
          site});
   }
 
-  /// "Future(pending) created at main.cc:12", for logs and test failures.
+  /// "Future(pending) of main() at main.cc:12", for logs and test failures.
   std::string describe() const {
     static constexpr const char* kNames[] = {"pending", "result", "exception", "cancelled"};
     return std::string("Future(") + kNames[static_cast<int>(state_->status)] + ") of " +
@@ -371,7 +371,7 @@ void chain_future(Future<T> a, Future<T> b) {
     } else if constexpr (std::is_void_v<T>) {
       b.set_result();
     } else {
-      b.set_result(done.result());
+      b.set_result(std::move(done).result());
     }
   });
 }

@@ -272,6 +272,7 @@ class IOLoop {
   Executor& executor_or_default(Executor* executor);
   std::uint64_t executor_job_submitted(const Site& site);
   void executor_job_finished(std::uint64_t job, std::uint64_t ran_ns);
+  void check_can_start() const;                             // throws start()'s std::logic_error
   bool run_until_stopped(std::optional<Duration> timeout);  // true if timed out
 
   std::unique_ptr<detail::LoopImpl> impl_;
@@ -297,6 +298,7 @@ template <class F>
 auto IOLoop::run_sync(F&& func, std::optional<Duration> timeout, std::source_location where) {
   using R = std::invoke_result_t<F&>;
   using T = typename detail::FutureValue<R>::type;
+  check_can_start();  // before scheduling anything that refers to this frame
   IOLoop* previous = current(false);
   make_current();
   Future<T> result(Site{where, "run_sync"});

@@ -31,7 +31,7 @@ void write(Level level, std::string_view message);
 template <class... Parts>
 std::string cat(const Parts&... parts) {
   std::ostringstream out;
-  (out << ... << parts);
+  ((out << parts), ...);
   return out.str();
 }
 

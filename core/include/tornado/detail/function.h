@@ -105,7 +105,9 @@ class Function<R(Args...)> {
 
   template <class Fn>
   static constexpr Ops kHeapOps = {
-      [](void* s, Args&&... a) -> R { return invoke<Fn>(**static_cast<Fn**>(s), std::forward<Args>(a)...); },
+      [](void* s, Args&&... a) -> R {
+        return invoke<Fn>(**static_cast<Fn**>(s), std::forward<Args>(a)...);
+      },
       nullptr,  // the pointer moves by copying it
       [](void* s) noexcept { delete *static_cast<Fn**>(s); },
   };
