@@ -4,6 +4,9 @@
 #
 #   tests/deps.sh        core, tests, benchmarks, tutorials
 #   tests/deps.sh viz    also the visualizer (ImGui, GLFW) and headless GL (Xvfb, Mesa)
+#   tests/deps.sh bench  also the peers bench/peers_bench.cc compares against
+#                        (standalone asio, libuv) and Python Tornado for
+#                        bench/python/; benchmarks are run by hand
 set -euo pipefail
 
 packages=(
@@ -14,7 +17,8 @@ packages=(
 for arg in "$@"; do
   case "$arg" in
     viz) packages+=(libimgui-dev libglfw3-dev xvfb libgl1-mesa-dri mesa-utils) ;;
-    *) echo "deps.sh: unknown argument '$arg' (expected: viz)" >&2; exit 2 ;;
+    bench) packages+=(libasio-dev libuv1-dev python3-tornado) ;;
+    *) echo "deps.sh: unknown argument '$arg' (expected: viz, bench)" >&2; exit 2 ;;
   esac
 done
 

@@ -18,8 +18,11 @@ std::string Site::describe() const {
 const char* intern_label(std::string_view label) {
   static std::mutex mutex;
   static auto* labels = new std::unordered_set<std::string>();  // never freed: Sites outlive main()
+  std::string key(label);
   std::lock_guard lock(mutex);
-  return labels->emplace(label).first->c_str();
+  auto it = labels->find(key);
+  if (it == labels->end()) it = labels->insert(std::move(key)).first;
+  return it->c_str();
 }
 
 }  // namespace tornado

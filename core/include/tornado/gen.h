@@ -153,7 +153,9 @@ struct Moment {
     void await_suspend(std::coroutine_handle<> h) {
       IOLoop& loop = IOLoop::current();
       node.link(&loop, h);
-      loop.add_callback(named("moment", [h] { h.resume(); }));
+      static const char* const label = intern_label("moment");
+      auto resume = [h] { h.resume(); };
+      loop.add_callback(Named<decltype(resume)>{label, resume});
     }
     void await_resume() noexcept { node.unlink(); }
   };
