@@ -60,14 +60,13 @@ void LoopImpl::schedule(IOLoop::Callback&& fn, const Site& site) {
 }
 
 void LoopImpl::schedule_foreign(ReadyCallback cb) {
-  bool was_empty;
-  {
-    std::lock_guard lock(foreign_mutex);
-    if (closed.load(std::memory_order_relaxed)) return;  // dropped, as Tornado does after close
-    was_empty = foreign.empty();
-    foreign.push_back(std::move(cb));
-    foreign_pending.store(true, std::memory_order_release);
-  }
+  std::lock_guard lock(foreign_mutex);
+  if (closed.load(std::memory_order_relaxed)) return;  // dropped, as Tornado does after close
+  bool was_empty = foreign.empty();
+  foreign.push_back(std::move(cb));
+  foreign_pending.store(true, std::memory_order_release);
+  // Wake under the lock: the loop cannot take this callback (which may stop
+  // it, and its owner then destroy it) until this thread is done with the waker.
   if (was_empty) waker.wake();
 }
 

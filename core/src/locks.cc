@@ -5,6 +5,13 @@
 namespace tornado {
 
 using trace::Kind;
+
+namespace {
+std::string count_of(std::size_t n, const char* noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+}  // namespace
+
 using trace::SyncKind;
 using trace::WaitKind;
 
@@ -22,7 +29,7 @@ void Condition::notify(std::size_t n) { waiters_.wake_oldest(n); }
 void Condition::notify_all() { waiters_.wake_oldest(waiters_.size()); }
 
 std::string Condition::describe() const {
-  return log::cat(identity_.title(), " (", waiters_.size(), " waiters)");
+  return log::cat(identity_.title(), " (", count_of(waiters_.size(), "waiter"), ")");
 }
 
 // ---- Event ------------------------------------------------------------------
@@ -53,8 +60,8 @@ Event::Wait Event::wait(Deadline timeout, std::source_location where) {
 }
 
 std::string Event::describe() const {
-  return log::cat(identity_.title(), " (", value_ ? "set" : "unset", ", ", waiters_.size(),
-                  " waiters)");
+  return log::cat(identity_.title(), " (", value_ ? "set" : "unset", ", ",
+                  count_of(waiters_.size(), "waiter"), ")");
 }
 
 // ---- Semaphore ----------------------------------------------------------------
@@ -114,7 +121,8 @@ void Semaphore::release_holder(std::uint64_t holder) {
 }
 
 std::string Semaphore::describe() const {
-  return log::cat(identity_.title(), " (value ", value_, ", ", waiters_.size(), " waiters)");
+  return log::cat(identity_.title(), " (value ", value_, ", ", count_of(waiters_.size(), "waiter"),
+                  ")");
 }
 
 Semaphore::Guard& Semaphore::Guard::operator=(Guard&& other) noexcept {
@@ -151,7 +159,7 @@ void Lock::release() {
 
 std::string Lock::describe() const {
   return log::cat(sem_.identity_.title(), " (", locked() ? "locked" : "unlocked", ", ",
-                  sem_.waiters(), " waiters)");
+                  count_of(sem_.waiters(), "waiter"), ")");
 }
 
 }  // namespace tornado

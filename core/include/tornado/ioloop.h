@@ -349,8 +349,11 @@ auto IOLoop::run_in_executor(Executor* executor, F func, Args... args) {
           error = std::current_exception();
         }
         std::uint64_t ran = job != 0 ? trace::now_ns() - started : 0;
-        // add_callback is the one call that is safe from a worker thread.
-        add_callback([this, future, job, ran, value = std::move(value), error]() mutable {
+        // add_callback is the one call that is safe from a worker thread. Hand
+        // over every reference, so the future and its exception are released
+        // on the loop thread, not here.
+        add_callback([this, future = std::move(future), job, ran, value = std::move(value),
+                      error = std::move(error)]() mutable {
           executor_job_finished(job, ran);
           if (future.cancelled()) return;
           if (error) return future.set_exception(error);

@@ -101,6 +101,9 @@ class Semaphore {
     ~Guard();
     /// Releases now rather than at destruction.
     void release();
+    /// Keeps the permit held but stops this guard from releasing it: for the
+    /// Tornado-style pairing of acquire() with an explicit release() later.
+    void dismiss() noexcept { sem_ = nullptr; }
     bool owns() const noexcept { return sem_ != nullptr; }
 
    private:

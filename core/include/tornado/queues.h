@@ -86,10 +86,8 @@ class BasicQueue {
       : identity_(Storage::kKind, name, maxsize),
         getters_(identity_, trace::WaitKind::get),
         putters_(identity_, trace::WaitKind::put),
-        finished_(name.empty() ? std::string("join") : name + " join"),
-        maxsize_(maxsize) {
-    finished_.set();
-  }
+        joiners_(identity_, trace::WaitKind::join),
+        maxsize_(maxsize) {}
 
   std::size_t maxsize() const noexcept { return maxsize_; }
   std::size_t qsize() const noexcept { return items_.size(); }
@@ -159,18 +157,29 @@ class BasicQueue {
     }
     --unfinished_;
     identity_.trace(trace::Kind::queue_task_done, unfinished_);
-    if (unfinished_ == 0) finished_.set();
+    if (unfinished_ == 0) joiners_.wake_oldest(joiners_.size());
   }
+
+  struct [[nodiscard]] Join : detail::WaitAwaiter {
+    Join(BasicQueue& q, Deadline d, std::source_location where)
+        : WaitAwaiter(q.joiners_, std::move(d), where), queue(&q) {}
+    bool await_ready() const noexcept { return queue->unfinished_ == 0; }
+    void await_resume() {
+      node.finish();
+      if (timed_out()) throw TimeoutError(queue->identity_.title() + ": join() timed out");
+    }
+    BasicQueue* queue;
+  };
   /// `co_await q.join()` returns once every item put has been task_done();
   /// throws TimeoutError if `timeout` passes first.
-  Event::Wait join(Deadline timeout = {},
-                   std::source_location where = std::source_location::current()) {
-    return finished_.wait(std::move(timeout), where);
+  Join join(Deadline timeout = {}, std::source_location where = std::source_location::current()) {
+    return Join(*this, std::move(timeout), where);
   }
 
   std::size_t unfinished_tasks() const noexcept { return unfinished_; }
   std::size_t getters() const noexcept { return getters_.size(); }
   std::size_t putters() const noexcept { return putters_.size(); }
+  std::size_t joiners() const noexcept { return joiners_.size(); }
   /// "Queue 'jobs' (3/10 items, 0 getters, 0 putters, 3 unfinished)"
   std::string describe() const {
     return identity_.title() + " (" + std::to_string(qsize()) + "/" +
@@ -217,15 +226,12 @@ class BasicQueue {
     identity_.trace(trace::Kind::queue_put, items_.size(), unfinished_);
   }
 
-  void count_new_item() {
-    ++unfinished_;
-    finished_.clear();
-  }
+  void count_new_item() { ++unfinished_; }
 
   detail::SyncIdentity identity_;
   detail::WaitQueue getters_;
   detail::WaitQueue putters_;
-  Event finished_;
+  detail::WaitQueue joiners_;
   Storage items_;
   std::size_t maxsize_;
   std::size_t unfinished_ = 0;

@@ -53,14 +53,14 @@ enum class Kind : std::uint16_t {
   waiter_enqueued,   // object: sync id, name: where the wait was called, a: waiter id, b: WaitKind
   waiter_woken,      // object: sync id, a: waiter id
   waiter_timed_out,  // object: sync id, a: waiter id
-  sync_acquired,     // object: sync id, name: where acquire() was called, a: holder id, b: value after
-  sync_released,     // object: sync id, a: holder id (0: plain release()), b: value after
-                     //   (unchanged when the permit goes to a waiter: see waiter_woken)
-  event_set,         // object: sync id
-  event_cleared,     // object: sync id
-  queue_put,         // object: sync id, a: size after, b: unfinished tasks after
-  queue_got,         // object: sync id, a: size after
-  queue_task_done,   // object: sync id, a: unfinished tasks after
+  sync_acquired,  // object: sync id, name: where acquire() was called, a: holder id, b: value after
+  sync_released,  // object: sync id, a: holder id (0: plain release()), b: value after
+                  //   (unchanged when the permit goes to a waiter: see waiter_woken)
+  event_set,      // object: sync id
+  event_cleared,  // object: sync id
+  queue_put,      // object: sync id, a: size after, b: unfinished tasks after
+  queue_got,      // object: sync id, a: size after
+  queue_task_done,  // object: sync id, a: unfinished tasks after
 };
 
 /// What a sync_created event describes (its `a`).
