@@ -173,7 +173,9 @@ const Site& coroutine_site() {
 
 // ---- IOLoop ----------------------------------------------------------------
 
-IOLoop::IOLoop(PollerKind poller) : impl_(std::make_unique<detail::LoopImpl>(*this, poller)) {
+IOLoop::IOLoop(PollerKind poller)
+    : impl_((trace::detail::start_from_environment(),
+             std::make_unique<detail::LoopImpl>(*this, poller))) {
   if (t_current == nullptr) t_current = this;
 }
 

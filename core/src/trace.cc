@@ -95,6 +95,7 @@ std::string_view kind_name(Kind kind) {
       "queue_put",
       "queue_got",
       "queue_task_done",
+      "events_dropped",
   };
   auto i = static_cast<std::size_t>(kind);
   return i < std::size(kNames) ? kNames[i] : "unknown";
@@ -144,6 +145,16 @@ void emit_slow(Kind kind, std::uint16_t loop, std::uint64_t object, std::uint32_
   if (Sink* sink = g_sink.load(std::memory_order_acquire)) {
     sink->on_event(Event{now_ns(), kind, loop, name, object, a, b});
   }
+}
+
+std::vector<std::pair<std::uint32_t, std::string>> strings_from(std::uint32_t first) {
+  Strings& s = strings();
+  std::lock_guard lock(s.mutex);
+  std::vector<std::pair<std::uint32_t, std::string>> out;
+  for (std::size_t i = first == 0 ? 0 : first - 1; i < s.texts.size(); ++i) {
+    out.emplace_back(static_cast<std::uint32_t>(i + 1), s.texts[i]);
+  }
+  return out;
 }
 
 std::uint64_t next_object_id() {

@@ -61,6 +61,8 @@ enum class Kind : std::uint16_t {
   queue_put,      // object: sync id, a: size after, b: unfinished tasks after
   queue_got,      // object: sync id, a: size after
   queue_task_done,  // object: sync id, a: unfinished tasks after
+  // Transport (start()).
+  events_dropped,  // ts: first lost event's time, a: events lost, b: last lost event's time
 };
 
 /// What a sync_created event describes (its `a`).
@@ -130,6 +132,18 @@ void attach(Sink* sink);
 /// Stops tracing. Call while no loop is running. Safe from any thread.
 void detach();
 
+/// Starts recording through a transport, replacing any attached sink:
+///   "file:PATH"  a binary trace file (docs/trace-format.md)
+/// Each thread's events go to its own ring buffer, drained by one sink
+/// thread, so a slow disk never blocks a loop: a full ring drops events and
+/// the trace says how many and when (events_dropped). A bad spec logs one
+/// error line and returns false. Setting TORNADO_TRACE to a spec does the
+/// same for any program when its first IOLoop is made. Call while no loop
+/// runs. Safe from any thread.
+bool start(std::string_view spec);
+/// Flushes and closes what start() opened. Safe from any thread.
+void stop();
+
 /// The id of `text`, interning it on first use. Safe from any thread.
 std::uint32_t intern(std::string_view text);
 /// The id of a Site's description ("label at file:line"). Safe from any thread.
@@ -140,6 +154,10 @@ std::uint64_t now_ns();
 
 namespace detail {
 extern std::atomic<Sink*> g_sink;
+/// Reads TORNADO_TRACE once per process (the first IOLoop calls it).
+void start_from_environment();
+/// Every string interned so far, from id `first` on (ids start at 1).
+std::vector<std::pair<std::uint32_t, std::string>> strings_from(std::uint32_t first);
 void emit_slow(Kind kind, std::uint16_t loop, std::uint64_t object, std::uint32_t name,
                std::uint64_t a, std::uint64_t b);
 std::uint64_t next_object_id();

@@ -1,0 +1,68 @@
+// One thread's trace events on their way to the sink thread: a fixed-size
+// single-producer, single-consumer ring. The producer never waits: when the
+// ring is full it drops the event and counts it, and once there is room again
+// it first writes an events_dropped event saying how many were lost and when.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "tornado/trace.h"
+
+namespace tornado::detail {
+
+class TraceRing {
+ public:
+  static constexpr std::uint64_t kCapacity = 1 << 16;  // events (2.5 MiB)
+
+  TraceRing() : slots_(new trace::Event[kCapacity]) {}
+
+  /// Producer thread only. Returns false if the event was dropped.
+  bool push(const trace::Event& e) noexcept {
+    std::uint64_t head = head_.load(std::memory_order_relaxed);
+    std::uint64_t needed = dropped_ != 0 ? 2 : 1;  // room for the loss report too
+    if (head - cached_tail_ + needed > kCapacity) {
+      cached_tail_ = tail_.load(std::memory_order_acquire);
+      if (head - cached_tail_ + needed > kCapacity) {
+        if (dropped_++ == 0) first_drop_ns_ = e.ts_ns;
+        last_drop_ns_ = e.ts_ns;
+        total_dropped_.fetch_add(1, std::memory_order_relaxed);
+        return false;
+      }
+    }
+    if (dropped_ != 0) {
+      slots_[head++ & (kCapacity - 1)] = trace::Event{
+          first_drop_ns_, trace::Kind::events_dropped, e.loop, 0, 0, dropped_, last_drop_ns_};
+      dropped_ = 0;
+    }
+    slots_[head & (kCapacity - 1)] = e;
+    head_.store(head + 1, std::memory_order_release);
+    return true;
+  }
+
+  /// Consumer (sink thread) only: appends what is ready to `out`.
+  void drain(std::vector<trace::Event>& out) {
+    std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+    std::uint64_t head = head_.load(std::memory_order_acquire);
+    for (; tail != head; ++tail) out.push_back(slots_[tail & (kCapacity - 1)]);
+    tail_.store(tail, std::memory_order_release);
+  }
+
+  std::uint64_t total_dropped() const noexcept {
+    return total_dropped_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::unique_ptr<trace::Event[]> slots_;
+  alignas(64) std::atomic<std::uint64_t> head_{0};
+  alignas(64) std::atomic<std::uint64_t> tail_{0};
+  alignas(64) std::uint64_t cached_tail_ = 0;  // producer's copy of tail_
+  std::uint64_t dropped_ = 0;                  // since the last loss report
+  std::uint64_t first_drop_ns_ = 0;
+  std::uint64_t last_drop_ns_ = 0;
+  std::atomic<std::uint64_t> total_dropped_{0};
+};
+
+}  // namespace tornado::detail
