@@ -483,6 +483,50 @@ TEST(Condition, ToFutureWorksWithMultiAndWithTimeout) {
 // Event
 // =============================================================================
 
+// A waiter whose object is destroyed under it still times out, without
+// touching the destroyed object (ASan would report it).
+template <class Object, class StartWait>
+void expect_orphaned_waiter_times_out(StartWait start_wait) {
+  IOLoop loop;
+  loop.run_sync(
+      [&]() -> Future<void> {
+        auto object = std::make_unique<Object>(0, "doomed");
+        Future<void> waiting = start_wait(*object);
+        co_await gen::moment;
+        object.reset();
+        try {
+          co_await waiting;
+          ADD_FAILURE() << "the wait should have timed out";
+        } catch (const tornado::TimeoutError& e) {
+          EXPECT_THAT(e.what(), HasSubstr("timed out after its object was destroyed"));
+        }
+      },
+      kTimeout);
+}
+
+TEST(Event, WaiterOfADestroyedEventStillTimesOut) {
+  IOLoop loop;
+  loop.run_sync(
+      [&]() -> Future<void> {
+        auto event = std::make_unique<Event>("doomed");
+        Future<void> waiting = to_future(event->wait(20ms));
+        co_await gen::moment;
+        event.reset();
+        try {
+          co_await waiting;
+          ADD_FAILURE() << "the wait should have timed out";
+        } catch (const tornado::TimeoutError& e) {
+          EXPECT_THAT(e.what(), HasSubstr("timed out after its object was destroyed"));
+        }
+      },
+      kTimeout);
+}
+
+TEST(Semaphore, WaiterOfADestroyedSemaphoreStillTimesOut) {
+  expect_orphaned_waiter_times_out<Semaphore>(
+      [](Semaphore& sem) -> Future<void> { (void)co_await sem.acquire(20ms); });
+}
+
 TEST(Event, DescribeShowsNameStateAndWaiterCount) {
   Event e("go");
   IOLoop loop;

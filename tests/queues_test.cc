@@ -158,6 +158,24 @@ TEST(Queue, UnboundedQueueIsNeverFull) {
 // get
 // =============================================================================
 
+TEST(QueueGet, GetterOfADestroyedQueueStillTimesOut) {
+  IOLoop loop;
+  loop.run_sync(
+      [&]() -> Future<void> {
+        auto q = std::make_unique<Queue<int>>(0, "doomed");
+        Future<int> getting = to_future(q->get(20ms));
+        co_await gen::moment;
+        q.reset();
+        try {
+          (void)co_await getting;
+          ADD_FAILURE() << "the get should have timed out";
+        } catch (const tornado::TimeoutError& e) {
+          EXPECT_THAT(std::string(e.what()), testing::HasSubstr("after its object was destroyed"));
+        }
+      },
+      kTimeout);
+}
+
 TEST(QueueGet, GetTakesAnItemAlreadyThereWithoutWaiting) {
   Queue<int> q;
   IOLoop loop;

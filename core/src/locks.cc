@@ -39,7 +39,7 @@ Event::Event(std::string name)
 
 void Event::Wait::await_resume() {
   node.finish();
-  if (timed_out()) throw TimeoutError(event->identity_.title() + ": wait() timed out");
+  throw_if_timed_out("wait()");
 }
 
 void Event::set() {
@@ -93,7 +93,7 @@ bool Semaphore::Acquire::await_ready() {
 
 Semaphore::Guard Semaphore::Acquire::await_resume() {
   node.finish();
-  if (timed_out()) throw TimeoutError(sem->identity_.title() + ": acquire() timed out");
+  throw_if_timed_out("acquire()");
   if (woken()) {
     holder = node.id;
     if (holder != 0) {

@@ -52,8 +52,21 @@ void WaitNode::abandon() noexcept {
 }
 
 WaitQueue::~WaitQueue() {
-  // Waiters still here stay suspended; the loop destroys them when it closes.
-  while (!empty()) remove(*head_.next);
+  // Waiters still here stay suspended until their deadline (if any) or until
+  // the loop closes; they must not touch this object again.
+  while (!empty()) {
+    WaitNode& node = *head_.next;
+    remove(node);
+    node.orphaned = true;
+  }
+}
+
+void WaitAwaiter::throw_if_timed_out(const char* operation) const {
+  if (!timed_out()) return;
+  if (node.orphaned) {
+    throw TimeoutError(std::string(operation) + " timed out after its object was destroyed");
+  }
+  throw TimeoutError(owner->title() + ": " + operation + " timed out");
 }
 
 void WaitQueue::wait(WaitNode& node, std::coroutine_handle<> h, const Deadline& deadline,

@@ -104,7 +104,7 @@ class BasicQueue {
     }
     void await_resume() {
       node.finish();
-      if (timed_out()) throw TimeoutError(queue->identity_.title() + ": put() timed out");
+      throw_if_timed_out("put()");
     }
     BasicQueue* queue;
     std::optional<T> item;
@@ -131,7 +131,7 @@ class BasicQueue {
     }
     T await_resume() {
       node.finish();
-      if (timed_out()) throw TimeoutError(queue->identity_.title() + ": get() timed out");
+      throw_if_timed_out("get()");
       return std::move(*item);
     }
     BasicQueue* queue;
@@ -166,7 +166,7 @@ class BasicQueue {
     bool await_ready() const noexcept { return queue->unfinished_ == 0; }
     void await_resume() {
       node.finish();
-      if (timed_out()) throw TimeoutError(queue->identity_.title() + ": join() timed out");
+      throw_if_timed_out("join()");
     }
     BasicQueue* queue;
   };

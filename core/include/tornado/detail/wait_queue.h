@@ -42,6 +42,7 @@ struct WaitNode {
   std::uint64_t id = 0;  // trace id of this wait
   Site site;
   void* payload = nullptr;  // a queue's item slot in the awaiter (queues.h)
+  bool orphaned = false;    // its object was destroyed while it waited
 };
 
 /// The identity a sync object shows in traces and error messages.
@@ -83,6 +84,7 @@ class WaitQueue {
   std::size_t wake_oldest(std::size_t n);
 
   void remove(WaitNode& node) noexcept;
+  const SyncIdentity& owner() const noexcept { return owner_; }
 
  private:
   static void time_out(WaitNode& node);
@@ -99,13 +101,17 @@ class WaitQueue {
 /// `bool ready()` and `await_resume()`.
 struct WaitAwaiter {
   WaitAwaiter(WaitQueue& q, Deadline d, std::source_location where)
-      : queue(&q), deadline(std::move(d)), site{where, nullptr} {}
+      : queue(&q), owner(&q.owner()), deadline(std::move(d)), site{where, nullptr} {}
 
   void await_suspend(std::coroutine_handle<> h) { queue->wait(node, h, deadline, site); }
   bool woken() const noexcept { return node.state == WaitNode::State::woken; }
   bool timed_out() const noexcept { return node.state == WaitNode::State::timed_out; }
+  /// Throws TimeoutError if the wait timed out, naming the object ("Lock 'db':
+  /// acquire() timed out") unless it was destroyed meanwhile.
+  void throw_if_timed_out(const char* operation) const;
 
   WaitQueue* queue;
+  const SyncIdentity* owner;
   Deadline deadline;
   Site site;
   WaitNode node;
