@@ -1,0 +1,147 @@
+// What tracing costs (trace.h): one emission point with no sink attached,
+// against the same loop without it; one emission into the in-memory sink;
+// and a callback chain with and without a sink. docs/performance.md has the
+// figures and how they were run:
+//
+//   build/release/bench/trace_bench --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true
+//
+// Built with -DTORNADO_TRACE=OFF, emit() compiles to nothing, so the first
+// two benchmarks must agree, and the sink benchmarks are left out.
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "tornado/ioloop.h"
+#include "tornado/trace.h"
+#include "workloads.h"
+
+namespace {
+
+using tornado::IOLoop;
+using tornado::trace::Kind;
+
+// ---- 7a. One emission point, no sink attached --------------------------------
+
+// The body every emission point sits in: some work on a value the compiler
+// must keep. The two benchmarks differ only in the emit() call.
+void BM_LoopWithoutEmit(benchmark::State& state) {
+  std::uint64_t i = 0;
+  for (auto _ : state) {
+    std::uint64_t x = ++i * 3;
+    benchmark::DoNotOptimize(x);
+  }
+}
+BENCHMARK(BM_LoopWithoutEmit);
+
+void BM_LoopWithEmitNoSink(benchmark::State& state) {
+  std::uint64_t i = 0;
+  for (auto _ : state) {
+    std::uint64_t x = ++i * 3;
+    tornado::trace::emit(Kind::callback_started, 1, x, 0, x, 0);
+    benchmark::DoNotOptimize(x);
+  }
+}
+BENCHMARK(BM_LoopWithEmitNoSink);
+
+// What every event's timestamp costs: trace::now_ns(), the steady clock.
+void BM_NowNs(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(tornado::trace::now_ns());
+}
+BENCHMARK(BM_NowNs);
+
+// ---- 7b. The same with the in-memory sink attached ----------------------------
+
+#if !(defined(TORNADO_TRACE_DISABLED) && TORNADO_TRACE_DISABLED)
+
+// MemorySink keeps every event, so it is emptied (outside the timing) every
+// kClearEvery events to keep memory flat; its vector keeps its capacity.
+constexpr std::int64_t kClearEvery = 1 << 16;
+
+void BM_LoopWithEmitMemorySink(benchmark::State& state) {
+  tornado::trace::MemorySink sink;
+  tornado::trace::attach(&sink);
+  std::uint64_t i = 0;
+  for (auto _ : state) {
+    std::uint64_t x = ++i * 3;
+    tornado::trace::emit(Kind::callback_started, 1, x, 0, x, 0);
+    benchmark::DoNotOptimize(x);
+    if (static_cast<std::int64_t>(i) % kClearEvery == 0) {
+      state.PauseTiming();
+      sink.clear();
+      state.ResumeTiming();
+    }
+  }
+  tornado::trace::detach();
+}
+BENCHMARK(BM_LoopWithEmitMemorySink);
+
+#endif
+
+// ---- 7c. A callback chain, untraced and traced --------------------------------
+
+// As ioloop_bench's BM_CallbackChain, shorter, since a traced chain keeps
+// five events per callback in memory: scheduled, started, finished, and
+// (each callback of a chain runs in an iteration of its own) the iteration's
+// begin and end. Argument 1 attaches a MemorySink for the chain.
+constexpr std::int64_t kTracedChain = 100'000;
+
+void BM_CallbackChainTraced(benchmark::State& state) {
+  const bool traced = state.range(0) != 0;
+  tornado::trace::MemorySink sink;
+  IOLoop loop;
+  for (auto _ : state) {
+    if (traced) tornado::trace::attach(&sink);
+    std::int64_t ran = bench::run_callback_chain(loop, kTracedChain);
+    if (traced) tornado::trace::detach();
+    state.PauseTiming();
+    if (ran != kTracedChain) state.SkipWithError("the chain stopped early");
+    if (traced && sink.events().size() < 5 * kTracedChain) state.SkipWithError("events missing");
+    sink.clear();
+    state.ResumeTiming();
+  }
+  state.counters["per_callback"] = bench::per(kTracedChain);
+}
+BENCHMARK(BM_CallbackChainTraced)
+    ->ArgName("sink")
+    ->Arg(0)
+#if !(defined(TORNADO_TRACE_DISABLED) && TORNADO_TRACE_DISABLED)
+    ->Arg(1)
+#endif
+    ->Unit(benchmark::kMillisecond);
+
+#if !(defined(TORNADO_TRACE_DISABLED) && TORNADO_TRACE_DISABLED)
+
+// The same chain recorded with trace::start("file:..."): each event goes
+// into the loop thread's own ring, which a sink thread drains into the file.
+// When the loop outpaces the sink thread the ring drops events (and says so
+// in the file) rather than wait, so this is what tracing costs the loop
+// thread, not a promise that every event was kept. Starting and stopping
+// (which flushes the file) are outside the timing; the file is overwritten
+// each iteration and removed at the end.
+void BM_CallbackChainTracedToFile(benchmark::State& state) {
+  const std::string path = "/tmp/trace_bench_" + std::to_string(::getpid()) + ".trace";
+  IOLoop loop;
+  for (auto _ : state) {
+    state.PauseTiming();
+    if (!tornado::trace::start("file:" + path))
+      state.SkipWithError("cannot write the trace file in /tmp");
+    state.ResumeTiming();
+    std::int64_t ran = bench::run_callback_chain(loop, kTracedChain);
+    state.PauseTiming();
+    tornado::trace::stop();
+    if (ran != kTracedChain) state.SkipWithError("the chain stopped early");
+    state.ResumeTiming();
+  }
+  std::remove(path.c_str());
+  state.counters["per_callback"] = bench::per(kTracedChain);
+}
+BENCHMARK(BM_CallbackChainTracedToFile)->Unit(benchmark::kMillisecond);
+
+#endif
+
+}  // namespace
