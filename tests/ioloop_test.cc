@@ -949,12 +949,15 @@ TEST_P(IOLoopExceptions, ExceptionFromACoroutineCallbackIsLogged) {
   // Future, and the loop logs the exception it fails with.
   LogCapture log;
   int runs = 0;
-  loop_.add_callback([&runs] { return failing_run(&runs); });
+  const int line = __LINE__ + 1;
+  loop_.add_callback(named("failing coroutine", [&runs] { return failing_run(&runs); }));
   loop_.call_later(30ms, stopper());
   run_loop();
   EXPECT_EQ(runs, 1);
   EXPECT_EQ(log.count("Exception in callback"), 1u) << log.text();
-  EXPECT_TRUE(log.contains("coroutine tick failed")) << log.text();
+  // Named after the callback that returned the Future, not the loop's wrapper.
+  EXPECT_TRUE(log.contains(exception_line("failing coroutine", line, "coroutine tick failed")))
+      << log.text();
   EXPECT_FALSE(log.contains("never retrieved")) << log.text();
 }
 

@@ -210,7 +210,7 @@ void LoopImpl::run_one(const Site& site, std::uint64_t trace_id, std::uint32_t n
 
 void LoopImpl::log_exception(const Site& site, std::uint64_t trace_id, const std::string& what) {
   log::error("Exception in callback " + site.describe() + ": " + what);
-  trace(trace::Kind::exception_in_callback, trace_id);
+  if (trace::enabled()) trace(trace::Kind::exception_in_callback, trace_id, trace::intern(site));
 }
 
 // The watchdog saw a callback run past the threshold. Its duration is exact

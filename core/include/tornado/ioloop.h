@@ -142,12 +142,14 @@ class IOLoop {
   /// Safe from any thread; wakes the loop if it is waiting.
   template <class F>
   void add_callback(F&& fn, std::source_location where = std::source_location::current()) {
-    schedule(wrap(std::forward<F>(fn)), Site{where, detail::label_of(fn)});
+    Site site{where, detail::label_of(fn)};
+    schedule(wrap(std::forward<F>(fn), site), site);
   }
   /// Same as add_callback(), for callbacks that start independent work.
   template <class F>
   void spawn_callback(F&& fn, std::source_location where = std::source_location::current()) {
-    schedule(wrap(std::forward<F>(fn)), Site{where, detail::label_of(fn)});
+    Site site{where, detail::label_of(fn)};
+    schedule(wrap(std::forward<F>(fn), site), site);
   }
   /// add_callback() for signal handlers: allocates nothing and takes no lock,
   /// so fn must fit inline (captures of up to 48 bytes). If more than 1024
@@ -184,7 +186,8 @@ class IOLoop {
   template <class F>
   TimeoutHandle call_at(TimePoint when, F&& fn,
                         std::source_location where = std::source_location::current()) {
-    return add_timer(when, wrap(std::forward<F>(fn)), Site{where, detail::label_of(fn)});
+    Site site{where, detail::label_of(fn)};
+    return add_timer(when, wrap(std::forward<F>(fn), site), site);
   }
   /// Runs fn() after `delay` (a std::chrono duration, or seconds as a double).
   template <class Rep, class Period, class F>
@@ -264,7 +267,7 @@ class IOLoop {
   friend void detail::schedule(IOLoop* loop, Callback fn, const Site& site);
 
   template <class F>
-  Callback wrap(F&& fn);
+  Callback wrap(F&& fn, const Site& site);
   void schedule(Callback fn, const Site& site);
   void schedule_from_signal(Callback fn, const Site& site) noexcept;
   TimeoutHandle add_timer(TimePoint when, Callback fn, const Site& site);
@@ -281,13 +284,15 @@ class IOLoop {
 // ---- Template definitions -------------------------------------------------
 
 template <class F>
-IOLoop::Callback IOLoop::wrap(F&& fn) {
+IOLoop::Callback IOLoop::wrap(F&& fn, const Site& site) {
   using Fn = std::decay_t<decltype(detail::unwrap_named(std::forward<F>(fn)))>;
   if constexpr (is_future_v<std::invoke_result_t<Fn&>>) {
-    // As Tornado: a callback's Future is watched, and its failure logged.
-    return [f = Fn(detail::unwrap_named(std::forward<F>(fn)))]() mutable {
+    // As Tornado: a callback's Future is watched, and its failure logged,
+    // under the name of the callback that returned it.
+    return [f = Fn(detail::unwrap_named(std::forward<F>(fn))), site]() mutable {
       auto future = f();
-      future.add_done_callback([](auto done) { (void)done.result(); });
+      auto check = [](auto done) { (void)done.result(); };
+      future.add_done_callback(Named<decltype(check)>{site.label, check}, site.where);
     };
   } else {
     return Callback(detail::unwrap_named(std::forward<F>(fn)));
