@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages needed to build and test tornado-cpp, and only
 # the ones that are missing. Calls apt only when something is missing.
 #
-#   tests/deps.sh        core, tests, benchmarks, tutorials
+#   tests/deps.sh        core, tests (the fuzzer too), benchmarks, tutorials
 #   tests/deps.sh viz    also the visualizer (ImGui, GLFW) and headless GL (Xvfb, Mesa)
 #   tests/deps.sh bench  also the peers bench/peers_bench.cc compares against
 #                        (standalone asio, libuv) and Python Tornado for
@@ -13,6 +13,7 @@ packages=(
   build-essential g++ cmake ninja-build pkg-config
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev libssl-dev
+  clang libclang-rt-14-dev  # tests/fuzz/run.sh: clang++ and libFuzzer
 )
 for arg in "$@"; do
   case "$arg" in

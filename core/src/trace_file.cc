@@ -1,7 +1,9 @@
 #include "tornado/trace_file.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -117,6 +119,7 @@ bool decode_events(std::string_view payload, std::size_t base, Trace& t) {
     return fail(t, base, "events record length is not a multiple of 40");
   }
   std::size_t n = payload.size() / sizeof(Event);
+  if (n == 0) return true;  // memcpy into an empty vector's null data() is undefined
   std::size_t old = t.events.size();
   t.events.resize(old + n);
   std::memcpy(t.events.data() + old, payload.data(), payload.size());
@@ -220,17 +223,29 @@ Trace decode(std::string_view bytes) {
   return t;
 }
 
+// Reads until EOF rather than trusting the size seek reports: a directory
+// or a pipe has none, and sizing a buffer by it threw.
 Trace read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    Trace t;
-    t.error = "cannot open " + path;
+  Trace t;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    t.error = "cannot open " + path + ": " + std::strerror(errno);
     return t;
   }
-  file.seekg(0, std::ios::end);
-  std::string bytes(static_cast<std::size_t>(file.tellg()), '\0');
-  file.seekg(0);
-  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::string bytes;
+  char chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n == 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      t.error = "cannot read " + path + ": " + std::strerror(errno);
+      ::close(fd);
+      return t;
+    }
+    bytes.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
   return decode(bytes);
 }
 

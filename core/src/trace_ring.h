@@ -28,6 +28,7 @@ class TraceRing {
       if (head - cached_tail_ + needed > kCapacity) {
         if (dropped_++ == 0) first_drop_ns_ = e.ts_ns;
         last_drop_ns_ = e.ts_ns;
+        drop_loop_ = e.loop;
         total_dropped_.fetch_add(1, std::memory_order_relaxed);
         return false;
       }
@@ -50,6 +51,16 @@ class TraceRing {
     tail_.store(tail, std::memory_order_release);
   }
 
+  /// Consumer only, once the producer has stopped pushing (the transport is
+  /// closing): drain(), then the loss report that push() had no later event
+  /// to put before, so that drops at the very end are counted too.
+  void drain_final(std::vector<trace::Event>& out) {
+    drain(out);
+    if (dropped_ == 0) return;
+    out.push_back(trace::Event{first_drop_ns_, trace::Kind::events_dropped, drop_loop_, 0, 0,
+                               dropped_, last_drop_ns_});
+  }
+
   std::uint64_t total_dropped() const noexcept {
     return total_dropped_.load(std::memory_order_relaxed);
   }
@@ -62,6 +73,7 @@ class TraceRing {
   std::uint64_t dropped_ = 0;                  // since the last loss report
   std::uint64_t first_drop_ns_ = 0;
   std::uint64_t last_drop_ns_ = 0;
+  std::uint16_t drop_loop_ = 0;
   std::atomic<std::uint64_t> total_dropped_{0};
 };
 

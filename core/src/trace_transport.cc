@@ -79,7 +79,13 @@ class FileTransport final : public Sink {
 
   void flush(const std::vector<std::shared_ptr<TraceRing>>& rings, bool last) {
     events_.clear();
-    for (const auto& ring : rings) ring->drain(events_);
+    for (const auto& ring : rings) {
+      if (last) {
+        ring->drain_final(events_);  // also reports drops no later event could
+      } else {
+        ring->drain(events_);
+      }
+    }
     std::string out;
     auto strings = detail::strings_from(next_string_);
     if (!strings.empty()) {

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -38,9 +39,11 @@ using trace::Kind;
 std::size_t utf8_sequence_length(std::string_view s) {
   auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
   unsigned char c = byte(0);
-  std::size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-                                                          : c >= 0xF0 && c <= 0xF4   ? 4
-                                                                                     : 0;
+  std::size_t n = c < 0x80                 ? 1
+                  : c >= 0xC2 && c <= 0xDF ? 2
+                  : c >= 0xE0 && c <= 0xEF ? 3
+                  : c >= 0xF0 && c <= 0xF4 ? 4
+                                           : 0;
   if (n == 0 || s.size() < n) return 0;
   unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
   if (c == 0xE0) lo = 0xA0;
@@ -141,7 +144,7 @@ std::string_view via_name(std::uint64_t via) {
 }
 
 std::string_view wait_kind_name(std::uint64_t kind) {
-  static constexpr std::string_view kNames[] = {"?", "acquire", "notify", "set",
+  static constexpr std::string_view kNames[] = {"?",   "acquire", "notify", "set",
                                                 "get", "put",     "join"};
   return kind < std::size(kNames) ? kNames[kind] : "?";
 }
@@ -189,6 +192,7 @@ struct LoopState {
   std::uint64_t due = 0;
   std::uint64_t last_run = 0;             // latest loop-thread event before the poll
   std::optional<std::uint64_t> handlers;  // when phase 5 (run_handlers) began
+  std::uint64_t floor = 0;                // callbacks start no earlier: slices must nest
   std::uint64_t pending_timers = 0;
 };
 
@@ -198,6 +202,7 @@ struct OpenSpan {
   std::string name;
   std::string_view cat;
   std::uint16_t loop = 0;
+  std::uint64_t owner = 0;  // for a wait: the sync object waited on
 };
 
 struct SyncObject {
@@ -268,6 +273,8 @@ class Exporter {
       case Kind::sync_created:
         sync(e.object).title = std::string(trace_.string(e.name));
         return;
+      case Kind::sync_destroyed:
+        return on_sync_destroyed(e);
       case Kind::waiter_enqueued:
         return on_wait_begin(e);
       case Kind::waiter_woken:
@@ -284,9 +291,13 @@ class Exporter {
 
   // ---- The loop: iterations and the poll inside them ----
 
+  // Events lost to a full ring (events_dropped) or a damaged file can leave a
+  // callback or an iteration without its end: each is then ended where the
+  // next one begins, so that slices on a track always nest.
   void on_iteration_begin(const Event& e) {
     LoopState& loop = loops_[e.loop];
-    if (loop.in_iteration) end_iteration(loop, e.loop, e.ts_ns, false);  // its end was lost
+    if (loop.running) end_callback(e.loop, *loop.running, e.ts_ns, "finished event lost");
+    if (loop.in_iteration) end_iteration(loop, e.loop, e.ts_ns, false);
     loop.in_iteration = true;
     loop.iteration = e.object;
     loop.iteration_start = e.ts_ns;
@@ -294,13 +305,18 @@ class Exporter {
     loop.due = e.b;
     loop.last_run = e.ts_ns;
     loop.handlers.reset();
+    loop.floor = std::max(loop.floor, e.ts_ns);
     counter(e, "IOLoop " + std::to_string(e.loop) + " ready callbacks", e.a);
   }
 
   void on_iteration_end(const Event& e) {
     LoopState& loop = loops_[e.loop];
     if (!loop.in_iteration) return;  // tracing began inside this iteration
-    if (e.a > 0) write_poll(loop, e);
+    if (loop.running) {
+      end_callback(e.loop, *loop.running, e.ts_ns, "finished event lost");
+    } else if (e.a > 0) {
+      write_poll(loop, e);
+    }
     end_iteration(loop, e.loop, e.ts_ns, true);
   }
 
@@ -330,10 +346,14 @@ class Exporter {
     slice(e.loop, "poll", "loop", start, end, args);
   }
 
-  // Marks loop-thread activity, to place the poll and the handlers phase.
-  void note_run(LoopState& loop, const Event& e, bool handler) {
-    if (handler && !loop.handlers) loop.handlers = e.ts_ns;
-    if (!loop.handlers) loop.last_run = e.ts_ns;
+  // Marks loop-thread activity at `ts`, to place the poll and the handlers phase.
+  void note_run(LoopState& loop, std::uint64_t ts, bool handler) {
+    if (handler && !loop.handlers) loop.handlers = ts;
+    if (!loop.handlers) loop.last_run = std::max(loop.last_run, ts);
+  }
+
+  static bool is_handler(const Event& e) {
+    return e.b == static_cast<std::uint64_t>(trace::Via::handler);
   }
 
   // ---- Callbacks, and the arrows from where they were scheduled ----
@@ -343,7 +363,7 @@ class Exporter {
   // under their fd, which may equal a callback's id, so the two kinds of
   // arrow are kept apart.
   void flow_start(const Event& e, std::uint64_t running, std::string_view name) {
-    if (running == 0 || e.loop == 0) return;
+    if (running == 0 || !loops_[e.loop].running) return;  // no slice to start from
     JsonObject ev = base('s', name, "flow", e.ts_ns, e.loop);
     write(ev.num("id", e.object));
     (name == kTimerFlow ? timer_flows_ : callback_flows_).insert(e.object);
@@ -364,24 +384,28 @@ class Exporter {
 
   void on_callback_started(const Event& e) {
     LoopState& loop = loops_[e.loop];
-    note_run(loop, e, e.b == static_cast<std::uint64_t>(trace::Via::handler));
+    note_run(loop, e.ts_ns, is_handler(e));
     if (loop.running) end_callback(e.loop, *loop.running, e.ts_ns, "finished event lost");
-    loop.running = RunningCallback{e.object, e.ts_ns, e.name, e.b, flow_end(e)};
+    std::uint64_t start = std::max(e.ts_ns, loop.floor);
+    loop.running = RunningCallback{e.object, start, e.name, e.b, flow_end(e)};
   }
 
   void on_callback_finished(const Event& e) {
     LoopState& loop = loops_[e.loop];
-    note_run(loop, e, e.b == static_cast<std::uint64_t>(trace::Via::handler));
     if (loop.running && loop.running->id == e.object) {
+      note_run(loop, e.ts_ns, is_handler(e));
       return end_callback(e.loop, *loop.running, e.ts_ns, {});
     }
     // Its start was not traced (tracing began while it ran, or the event was
     // dropped): its duration, in `a`, says when it began.
     std::uint64_t start = e.ts_ns > e.a ? std::max(e.ts_ns - e.a, t0_) : t0_;
     if (loop.running) {
-      start = std::max(start, loop.running->start);
-      end_callback(e.loop, *loop.running, start, "finished event lost");
+      end_callback(e.loop, *loop.running, std::max(start, loop.running->start),
+                   "finished event lost");
     }
+    start = std::max(start, loop.floor);
+    note_run(loop, start, is_handler(e));
+    note_run(loop, e.ts_ns, is_handler(e));
     end_callback(e.loop, RunningCallback{e.object, start, e.name, e.b, {}}, e.ts_ns,
                  "start not traced");
   }
@@ -399,11 +423,13 @@ class Exporter {
     if (!cb.flow_in.empty()) {
       // Strictly inside the slice, so that the arrow binds to it and not to
       // the iteration around it.
-      std::uint64_t at = end - cb.start >= 2 ? cb.start + 1 : cb.start;
+      std::uint64_t at = end > cb.start + 1 ? cb.start + 1 : cb.start;
       JsonObject ev = base('f', cb.flow_in, "flow", at, loop);
       write(ev.str("bp", "e").num("id", cb.id));
     }
-    loops_[loop].running.reset();
+    LoopState& state = loops_[loop];
+    state.floor = std::max(state.floor, end);
+    state.running.reset();
   }
 
   std::string callback_title(const RunningCallback& cb) const {
@@ -436,7 +462,7 @@ class Exporter {
   }
 
   void on_timer_done(const Event& e, std::string_view outcome) {
-    if (e.kind == Kind::timer_fired) note_run(loops_[e.loop], e, false);
+    if (e.kind == Kind::timer_fired) note_run(loops_[e.loop], e.ts_ns, false);
     auto it = timers_.find(e.object);
     if (it == timers_.end()) return;  // added before tracing began
     std::uint16_t loop = it->second.loop;
@@ -489,8 +515,8 @@ class Exporter {
     if (name.empty()) name = kind;
     JsonObject args;
     args.str("object", title(e.object)).str("waits for", kind).num("waiter", e.a);
-    begin_span(waits_, e.a, {"waiter " + std::to_string(e.a), name, "wait", e.loop}, e.ts_ns,
-               args);
+    OpenSpan span{"waiter " + std::to_string(e.a), name, "wait", e.loop, e.object};
+    begin_span(waits_, e.a, std::move(span), e.ts_ns, args);
     counter(e, title(e.object) + " waiters", ++sync(e.object).waiters);
   }
 
@@ -501,6 +527,22 @@ class Exporter {
     SyncObject& s = sync(e.object);
     if (s.waiters > 0) --s.waiters;
     counter(e, title(e.object) + " waiters", s.waiters);
+  }
+
+  // A waiter still queued when its object is destroyed gets no further event
+  // (architecture.md: waiter_timed_out is not emitted then): its wait ends here.
+  void on_sync_destroyed(const Event& e) {
+    for (auto it = waits_.begin(); it != waits_.end();) {
+      auto next = std::next(it);
+      if (it->second.owner == e.object) {
+        end_span(waits_, it, e.ts_ns, JsonObject().str("outcome", "object destroyed"));
+      }
+      it = next;
+    }
+    SyncObject& s = sync(e.object);
+    if (s.waiters == 0) return;
+    s.waiters = 0;
+    counter(e, title(e.object) + " waiters", 0);
   }
 
   // ---- Warnings: instants a reader should not miss ----
@@ -514,7 +556,8 @@ class Exporter {
                            .us("took (us)", e.a)
                            .us("threshold (us)", e.b));
       case Kind::exception_in_callback:
-        return instant(e, "exception in callback", JsonObject().num("id", e.object));
+        return instant(e, "exception in callback",
+                       JsonObject().num("id", e.object).str("callback", trace_.string(e.name)));
       case Kind::signal_callbacks_dropped:
         return instant(e, "signal callbacks dropped", JsonObject().num("count", e.a));
       case Kind::events_dropped: {
@@ -570,6 +613,9 @@ class Exporter {
 
   void begin_span(Spans& spans, std::uint64_t key, OpenSpan span, std::uint64_t ts,
                   const JsonObject& args) {
+    if (auto it = spans.find(key); it != spans.end()) {
+      end_span(spans, it, ts, JsonObject().flag("end event lost", true));
+    }
     JsonObject ev = base('b', span.name, span.cat, ts, span.loop);
     ev.str("id", span.id);
     if (!args.empty()) ev.obj("args", args);
@@ -644,8 +690,6 @@ class Exporter {
 
 }  // namespace
 
-void write_chrome_json(const trace::Trace& trace, std::ostream& out) {
-  Exporter(trace, out).run();
-}
+void write_chrome_json(const trace::Trace& trace, std::ostream& out) { Exporter(trace, out).run(); }
 
 }  // namespace tornado::tools

@@ -54,7 +54,7 @@ constexpr std::string_view kUsageText =
     "The format: docs/trace-format.md.\n";
 
 int usage_error(const std::string& problem) {
-  std::cerr << "tornado-trace: " << problem << "\n" << kUsageText;
+  std::cerr << "tornado-trace: " << problem << " (see: tornado-trace help)\n";
   return kUsage;
 }
 
@@ -225,7 +225,7 @@ void print_counts(const Trace& trace) {
   KindNames names(trace);
   std::map<std::uint16_t, std::uint64_t> counts;
   for (const Event& e : trace.events) ++counts[static_cast<std::uint16_t>(e.kind)];
-  std::printf("events by kind:\n");
+  std::printf("events by kind:%s\n", counts.empty() ? " none" : "");
   for (const auto& [id, count] : counts) {
     std::printf("  %-26s %llu\n", names.name(static_cast<Kind>(id)).c_str(),
                 static_cast<unsigned long long>(count));
@@ -252,11 +252,11 @@ int cmd_info(const std::vector<std::string>& args) {
     }
     std::printf("format:      %u.%u\n", t.header.major, t.header.minor);
     std::printf("process:     %s (pid %u)\n", t.header.process.c_str(), t.header.pid);
+    // Unsigned, so that a damaged offset wraps instead of overflowing.
+    auto unix_ns =
+        static_cast<std::int64_t>(first + static_cast<std::uint64_t>(t.header.wall_offset_ns));
     std::printf("started:     %s\n",
-                t.events.empty()
-                    ? "no events"
-                    : format_wall_clock(static_cast<std::int64_t>(first) + t.header.wall_offset_ns)
-                          .c_str());
+                t.events.empty() ? "no events" : format_wall_clock(unix_ns).c_str());
     std::printf("duration:    %s (first to last event)\n", format_duration(last - first).c_str());
     std::printf("events:      %zu on %zu loop(s), %zu strings\n", t.events.size(), loops.size(),
                 t.strings.size());
@@ -304,7 +304,7 @@ void print_event(const Event& e, std::uint64_t origin, const Trace& t, const Kin
   if (e.name != 0) {
     std::string_view text = t.string(e.name);
     name = text.empty() && !t.strings.contains(e.name) ? " name=#" + std::to_string(e.name)
-                                                        : " name=" + quoted(text);
+                                                       : " name=" + quoted(text);
   }
   std::printf("%14.3f  %-24s loop=%u object=%llu%s a=%llu b=%llu\n", us, names.name(e.kind).c_str(),
               e.loop, static_cast<unsigned long long>(e.object), name.c_str(),
@@ -401,7 +401,10 @@ int cmd_export(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
-  if (args.empty()) return usage_error("no command");
+  if (args.empty()) {
+    std::cerr << kUsageText;
+    return kUsage;
+  }
   std::string command = args.front();
   args.erase(args.begin());
   if (command == "info") return cmd_info(args);
