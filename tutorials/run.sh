@@ -13,7 +13,7 @@ else
   tests/deps.sh
 fi
 cmake --preset release
-cmake --build --preset release --parallel "$(nproc 2>/dev/null || echo 2)" --target "$sample"
+cmake --build --preset release --parallel "$(nproc 2>/dev/null || echo 2)" --target "$sample" tornado-trace
 
 printf '\n==> running build/release/tutorials/%s %s\n\n' "$sample" "$trace"
 rm -f "$trace"
@@ -24,3 +24,13 @@ if [[ ! -s "$trace" ]]; then
   exit 1
 fi
 printf '\nTrace written to %s (%s bytes)\n' "$(realpath "$trace")" "$(wc -c < "$trace")"
+
+# The same program traced with no code change: TORNADO_TRACE records a binary
+# trace, which tornado-trace summarises and turns into Perfetto/Chrome JSON.
+binary="build/release/sample.trace"
+json="build/release/sample-trace.json"
+printf '\n==> TORNADO_TRACE=file:%s build/release/tutorials/%s\n' "$binary" "$sample"
+TORNADO_TRACE="file:$binary" "build/release/tutorials/$sample" >/dev/null
+build/release/core/tools/tornado-trace info "$binary"
+build/release/core/tools/tornado-trace export --chrome "$binary" "$json"
+printf '\nOpen %s in https://ui.perfetto.dev or chrome://tracing\n' "$(realpath "$json")"
