@@ -23,6 +23,7 @@
 
 #include "tornado/ioloop.h"
 #include "tornado/log.h"
+#include "tornado/testing.h"
 
 namespace {
 
@@ -38,17 +39,8 @@ using tornado::ThreadPoolExecutor;
 // Upper bound for anything a test waits for, far below ctest's 60 s.
 constexpr auto kTimeout = 10s;
 
-// A loop that is its thread's current loop for the whole test, so futures
-// created in the test bind to it.
-struct TestLoop : IOLoop {
-  TestLoop() { make_current(); }
-};
-
-// stop() before start() makes start() run exactly one iteration.
-void run_one_iteration(IOLoop& loop) {
-  loop.stop();
-  loop.start();
-}
+using TestLoop = tornado::testing::CurrentLoop;
+using tornado::testing::run_one_iteration;
 
 // Runs single iterations until `f` is done; false if it never gets there.
 template <class T>

@@ -21,6 +21,7 @@
 
 #include "tornado/ioloop.h"
 #include "tornado/log.h"
+#include "tornado/testing.h"
 
 namespace {
 
@@ -34,17 +35,8 @@ using tornado::TimeoutError;
 // Upper bound for anything a test waits for, far below ctest's 60 s.
 constexpr auto kTimeout = 10s;
 
-// A loop that is its thread's current loop for the whole test, so futures,
-// timers and gen helpers created in the test use it.
-struct TestLoop : IOLoop {
-  TestLoop() { make_current(); }
-};
-
-// stop() before start() makes start() run exactly one iteration.
-void run_one_iteration(IOLoop& loop) {
-  loop.stop();
-  loop.start();
-}
+using TestLoop = tornado::testing::CurrentLoop;
+using tornado::testing::run_one_iteration;
 
 // Runs the loop until `f` is done (bounded by kTimeout) and returns its result.
 template <class T>

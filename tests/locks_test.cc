@@ -26,6 +26,7 @@
 #include "tornado/errors.h"
 #include "tornado/gen.h"
 #include "tornado/ioloop.h"
+#include "tornado/testing.h"
 #include "tornado/trace.h"
 
 // ---- Allocation counting ------------------------------------------------------
@@ -62,9 +63,9 @@ namespace tornado {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ElementsAre;
-using testing::EndsWith;
-using testing::HasSubstr;
+using ::testing::ElementsAre;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
 using Strings = std::vector<std::string>;
 
 // Every run_sync is bounded, so a hang fails the test instead of ctest.
@@ -485,12 +486,12 @@ TEST(Condition, ToFutureWorksWithMultiAndWithTimeout) {
 
 // A waiter whose object is destroyed under it still times out, without
 // touching the destroyed object (ASan would report it).
-template <class Object, class StartWait>
-void expect_orphaned_waiter_times_out(StartWait start_wait) {
+template <class MakeObject, class StartWait>
+void expect_orphaned_waiter_times_out(MakeObject make, StartWait start_wait) {
   IOLoop loop;
   loop.run_sync(
       [&]() -> Future<void> {
-        auto object = std::make_unique<Object>(0, "doomed");
+        auto object = make();
         Future<void> waiting = start_wait(*object);
         co_await gen::moment;
         object.reset();
@@ -505,25 +506,13 @@ void expect_orphaned_waiter_times_out(StartWait start_wait) {
 }
 
 TEST(Event, WaiterOfADestroyedEventStillTimesOut) {
-  IOLoop loop;
-  loop.run_sync(
-      [&]() -> Future<void> {
-        auto event = std::make_unique<Event>("doomed");
-        Future<void> waiting = to_future(event->wait(20ms));
-        co_await gen::moment;
-        event.reset();
-        try {
-          co_await waiting;
-          ADD_FAILURE() << "the wait should have timed out";
-        } catch (const tornado::TimeoutError& e) {
-          EXPECT_THAT(e.what(), HasSubstr("timed out after its object was destroyed"));
-        }
-      },
-      kTimeout);
+  expect_orphaned_waiter_times_out([] { return std::make_unique<Event>("doomed"); },
+                                   [](Event& e) { return to_future(e.wait(20ms)); });
 }
 
 TEST(Semaphore, WaiterOfADestroyedSemaphoreStillTimesOut) {
-  expect_orphaned_waiter_times_out<Semaphore>(
+  expect_orphaned_waiter_times_out(
+      [] { return std::make_unique<Semaphore>(0, "doomed"); },
       [](Semaphore& sem) -> Future<void> { (void)co_await sem.acquire(20ms); });
 }
 
@@ -1213,15 +1202,7 @@ TEST(Lock, ZeroTimeoutSucceedsWhenUnlockedAndTimesOutWhenLocked) {
 // Trace events
 // =============================================================================
 
-// Attaches a sink for one scope, so a failed assertion never leaves a
-// destroyed sink attached for the next test.
-class ScopedAttach {
- public:
-  explicit ScopedAttach(trace::MemorySink& sink) { trace::attach(&sink); }
-  ~ScopedAttach() { trace::detach(); }
-  ScopedAttach(const ScopedAttach&) = delete;
-  ScopedAttach& operator=(const ScopedAttach&) = delete;
-};
+using ScopedAttach = tornado::testing::ScopedTrace;
 
 // The events the test compares: all but the loop's own bookkeeping
 // (iterations, callbacks, timers, futures), which depends on how the loop

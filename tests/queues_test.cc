@@ -27,6 +27,7 @@
 #include "tornado/errors.h"
 #include "tornado/gen.h"
 #include "tornado/ioloop.h"
+#include "tornado/testing.h"
 #include "tornado/trace.h"
 
 // Failure messages name trace kinds rather than print their numbers.
@@ -38,8 +39,8 @@ namespace tornado {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ElementsAre;
-using testing::HasSubstr;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using Pair = std::pair<int, std::string>;
 
 // Every run_sync is bounded, so a hang fails the test instead of ctest.
@@ -170,7 +171,8 @@ TEST(QueueGet, GetterOfADestroyedQueueStillTimesOut) {
           (void)co_await getting;
           ADD_FAILURE() << "the get should have timed out";
         } catch (const tornado::TimeoutError& e) {
-          EXPECT_THAT(std::string(e.what()), testing::HasSubstr("after its object was destroyed"));
+          EXPECT_THAT(std::string(e.what()),
+                      ::testing::HasSubstr("after its object was destroyed"));
         }
       },
       kTimeout);
@@ -534,8 +536,8 @@ TEST(QueuePut, ZeroTimeoutsSucceedWhenTheyNeedNotWaitAndExpireOnTheNextIteration
 // =============================================================================
 
 template <class Q>
-class QueueJoin : public testing::Test {};
-using QueueKinds = testing::Types<Queue<int>, PriorityQueue<int>, LifoQueue<int>>;
+class QueueJoin : public ::testing::Test {};
+using QueueKinds = ::testing::Types<Queue<int>, PriorityQueue<int>, LifoQueue<int>>;
 TYPED_TEST_SUITE(QueueJoin, QueueKinds);
 
 TYPED_TEST(QueueJoin, TaskDoneMoreTimesThanItemsPutThrowsValueErrorNamingTheQueue) {
@@ -816,15 +818,7 @@ TEST(QueueToFuture, GetsAndPutsWorkWithMultiAndWithTimeout) {
 // Trace events
 // =============================================================================
 
-// Attaches a sink for one scope, so a failed assertion never leaves a
-// destroyed sink attached for the next test.
-class ScopedAttach {
- public:
-  explicit ScopedAttach(trace::MemorySink& sink) { trace::attach(&sink); }
-  ~ScopedAttach() { trace::detach(); }
-  ScopedAttach(const ScopedAttach&) = delete;
-  ScopedAttach& operator=(const ScopedAttach&) = delete;
-};
+using ScopedAttach = tornado::testing::ScopedTrace;
 
 // The events the test compares: all but the loop's own bookkeeping
 // (iterations, callbacks, timers, futures), which depends on how the loop

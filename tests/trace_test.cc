@@ -2,6 +2,7 @@
 // executors report, in which order, and with which fields; the sink plumbing
 // (attach, detach, string interning) and the text dump.
 #include "tornado/trace.h"
+#include "tornado/testing.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -38,15 +39,7 @@ using trace::Via;
 
 // ---- Helpers ----------------------------------------------------------------
 
-// Attaches a sink for one scope, so a failed assertion never leaves a
-// destroyed sink attached for the next test.
-class ScopedAttach {
- public:
-  explicit ScopedAttach(MemorySink& sink) { trace::attach(&sink); }
-  ~ScopedAttach() { trace::detach(); }
-  ScopedAttach(const ScopedAttach&) = delete;
-  ScopedAttach& operator=(const ScopedAttach&) = delete;
-};
+using ScopedAttach = tornado::testing::ScopedTrace;
 
 #if defined(TORNADO_TRACE_DISABLED) && TORNADO_TRACE_DISABLED
 
@@ -403,7 +396,7 @@ TEST(Trace, ScriptedProgramEmitsTheExactSequence) {
                   {Kind::loop_stopped, is(0), none(), is(0), is(0)},
                   {Kind::loop_closed, is(0), none(), is(0), is(0)},
               });
-  if (testing::Test::HasFatalFailure()) return;
+  if (::testing::Test::HasFatalFailure()) return;
 
   EXPECT_EQ(match["f"], future_f);
   EXPECT_EQ(match["X"], future_x);
