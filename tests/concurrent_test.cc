@@ -66,32 +66,7 @@ std::string failure_of(IOLoop& loop, Future<T> f) {
   return "(no exception)";
 }
 
-// Collects every log message while it exists; restores the previous sink.
-// Executor workers log too, hence the mutex.
-class LogCapture {
- public:
-  LogCapture()
-      : previous_(tornado::log::set_sink([this](tornado::log::Level, std::string_view message) {
-          std::lock_guard lock(mutex_);
-          messages_.emplace_back(message);
-        })) {}
-  ~LogCapture() { tornado::log::set_sink(std::move(previous_)); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-
-  // How many messages contain `needle`.
-  std::size_t count(std::string_view needle) const {
-    std::lock_guard lock(mutex_);
-    std::size_t n = 0;
-    for (const std::string& m : messages_) n += m.find(needle) != std::string::npos ? 1 : 0;
-    return n;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> messages_;
-  tornado::log::Sink previous_;
-};
+using LogCapture = tornado::testing::LogCapture;
 
 // A count that worker threads raise and the test thread waits on.
 class Counter {

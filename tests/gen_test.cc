@@ -55,31 +55,7 @@ std::string failure_of(IOLoop& loop, Future<T> f) {
   return "(no exception)";
 }
 
-// Collects every log message while it exists; restores the previous sink.
-class LogCapture {
- public:
-  LogCapture()
-      : previous_(tornado::log::set_sink([this](tornado::log::Level level, std::string_view m) {
-          if (level == tornado::log::Level::error) ++errors_;
-          messages_.emplace_back(m);
-        })) {}
-  ~LogCapture() { tornado::log::set_sink(std::move(previous_)); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-
-  // How many messages contain `needle`.
-  std::size_t count(std::string_view needle) const {
-    std::size_t n = 0;
-    for (const std::string& m : messages_) n += m.find(needle) != std::string::npos ? 1 : 0;
-    return n;
-  }
-  int errors() const { return errors_; }
-
- private:
-  std::vector<std::string> messages_;
-  int errors_ = 0;
-  tornado::log::Sink previous_;
-};
+using LogCapture = tornado::testing::LogCapture;
 
 // ---- Coroutines used by the tests -------------------------------------------
 // Parameters are values or pointers: a coroutine outlives the call that
@@ -324,7 +300,7 @@ TEST(WithTimeout, DoesNotCancelTheInnerFuture) {
   inner.set_result(5);
   run_one_iteration(loop);
   EXPECT_EQ(inner.result(), 5);
-  EXPECT_EQ(log.errors(), 0);
+  EXPECT_EQ(log.errors(), 0u);
 }
 
 TEST(WithTimeout, InnerFailureAfterTheTimeoutIsLogged) {
@@ -332,7 +308,7 @@ TEST(WithTimeout, InnerFailureAfterTheTimeoutIsLogged) {
   LogCapture log;
   Future<int> inner;
   EXPECT_EQ(wait(loop, timeout_message(gen::with_timeout(20ms, inner))), "Timeout");
-  EXPECT_EQ(log.errors(), 0);
+  EXPECT_EQ(log.errors(), 0u);
   inner.set_exception(std::runtime_error("failed too late"));
   run_one_iteration(loop);
   EXPECT_EQ(log.count("after timeout: failed too late"), 1u);

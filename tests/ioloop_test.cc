@@ -21,6 +21,7 @@
 // [SECTION] Executors and futures
 // [SECTION] stats, describe, close
 #include "tornado/ioloop.h"
+#include "tornado/testing.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -188,50 +189,7 @@ class TcpPair {
   int server_ = -1;
 };
 
-// Collects log lines (from any thread) while it lives, then restores the
-// previous sink.
-class LogCapture {
- public:
-  LogCapture()
-      : previous_(log::set_sink([this](log::Level, std::string_view message) {
-          std::lock_guard lock(mutex_);
-          lines_.emplace_back(message);
-        })) {}
-  ~LogCapture() { log::set_sink(std::move(previous_)); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-
-  std::vector<std::string> lines() const {
-    std::lock_guard lock(mutex_);
-    return lines_;
-  }
-  // The first line containing `text`, if any.
-  std::optional<std::size_t> find(std::string_view text) const {
-    std::vector<std::string> all = lines();
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      if (all[i].find(text) != std::string::npos) return i;
-    }
-    return std::nullopt;
-  }
-  bool contains(std::string_view text) const { return find(text).has_value(); }
-  std::size_t count(std::string_view text) const {
-    std::vector<std::string> all = lines();
-    return static_cast<std::size_t>(
-        std::count_if(all.begin(), all.end(),
-                      [&](const std::string& l) { return l.find(text) != std::string::npos; }));
-  }
-  // Everything captured, for failure messages.
-  std::string text() const {
-    std::string out;
-    for (const std::string& line : lines()) out += "\n  " + line;
-    return out.empty() ? " (nothing logged)" : out;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> lines_;
-  log::Sink previous_;
-};
+using LogCapture = tornado::testing::LogCapture;
 
 // Records trace events while it lives. Create it before the loop runs.
 class TraceCapture {

@@ -1204,29 +1204,9 @@ TEST(Lock, ZeroTimeoutSucceedsWhenUnlockedAndTimesOutWhenLocked) {
 
 using ScopedAttach = tornado::testing::ScopedTrace;
 
-// The events the test compares: all but the loop's own bookkeeping
-// (iterations, callbacks, timers, futures), which depends on how the loop
-// schedules the scenario rather than on the sync objects.
+// The events the test compares: those of the sync objects, not the loop's.
 std::vector<trace::Event> sync_events(const trace::MemorySink& sink) {
-  std::vector<trace::Event> kept;
-  for (const trace::Event& e : sink.events()) {
-    switch (e.kind) {
-      case trace::Kind::iteration_begin:
-      case trace::Kind::iteration_end:
-      case trace::Kind::callback_scheduled:
-      case trace::Kind::callback_started:
-      case trace::Kind::callback_finished:
-      case trace::Kind::timer_added:
-      case trace::Kind::timer_fired:
-      case trace::Kind::timer_cancelled:
-      case trace::Kind::future_created:
-      case trace::Kind::future_resolved:
-        break;
-      default:
-        kept.push_back(e);
-    }
-  }
-  return kept;
+  return tornado::testing::without_loop_events(sink.events());
 }
 
 std::vector<trace::Kind> kinds(const std::vector<trace::Event>& events) {
