@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "support.h"
 #include "tornado/ioloop.h"
 #include "tornado/log.h"
 #include "tornado/testing.h"
@@ -49,24 +50,9 @@ bool run_until_done(IOLoop& loop, const Future<T>& f) {
   return f.done();
 }
 
-// Runs the loop until `f` is done (bounded by kTimeout) and returns its result.
-template <class T>
-T wait(IOLoop& loop, Future<T> f) {
-  return loop.run_sync([f] { return f; }, kTimeout);
-}
-
-// The message of the exception `f` fails with, once the loop has finished it.
-template <class T>
-std::string failure_of(IOLoop& loop, Future<T> f) {
-  try {
-    wait(loop, f);
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
 using LogCapture = tornado::testing::LogCapture;
+using tornado::test_support::failure_of;
+using tornado::test_support::wait;
 
 // A count that worker threads raise and the test thread waits on.
 class Counter {

@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "support.h"
 #include "tornado/ioloop.h"
 #include "tornado/log.h"
 #include "tornado/testing.h"
@@ -38,24 +39,9 @@ constexpr auto kTimeout = 10s;
 using TestLoop = tornado::testing::CurrentLoop;
 using tornado::testing::run_one_iteration;
 
-// Runs the loop until `f` is done (bounded by kTimeout) and returns its result.
-template <class T>
-T wait(IOLoop& loop, Future<T> f) {
-  return loop.run_sync([f] { return f; }, kTimeout);
-}
-
-// The message of the exception `f` fails with, once the loop has finished it.
-template <class T>
-std::string failure_of(IOLoop& loop, Future<T> f) {
-  try {
-    wait(loop, f);
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
 using LogCapture = tornado::testing::LogCapture;
+using tornado::test_support::failure_of;
+using tornado::test_support::wait;
 
 // ---- Coroutines used by the tests -------------------------------------------
 // Parameters are values or pointers: a coroutine outlives the call that

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "support.h"
 #include "tornado/concurrent.h"
 #include "tornado/errors.h"
 #include "tornado/gen.h"
@@ -70,6 +71,7 @@ using Strings = std::vector<std::string>;
 
 // Every run_sync is bounded, so a hang fails the test instead of ctest.
 constexpr Duration kTimeout = 10s;
+using tornado::test_support::message_of;
 
 // ---- Helpers ----------------------------------------------------------------
 
@@ -85,18 +87,6 @@ Future<void> record(Condition::Wait wait, Strings& history, std::string key) {
 // when to release it.
 Future<void> hold(Semaphore::Acquire acquire, std::vector<Semaphore::Guard>& held) {
   held.push_back(co_await acquire);
-}
-
-// Awaits `awaitable`, expecting E; yields E's message ("" after a failure).
-template <class E, class Awaitable>
-Future<std::string> message_of(Awaitable awaitable) {
-  try {
-    (void)co_await awaitable;
-  } catch (const E& e) {
-    co_return std::string(e.what());
-  }
-  ADD_FAILURE() << "the wait did not throw";
-  co_return std::string();
 }
 
 // gen::multi over a few futures. (GCC 12 rejects a braced list inside a

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "support.h"
 #include "tornado/concurrent.h"
 #include "tornado/errors.h"
 #include "tornado/gen.h"
@@ -45,20 +46,9 @@ using Pair = std::pair<int, std::string>;
 
 // Every run_sync is bounded, so a hang fails the test instead of ctest.
 constexpr Duration kTimeout = 10s;
+using tornado::test_support::message_of;
 
 // ---- Helpers ----------------------------------------------------------------
-
-// Awaits `awaitable`, expecting E; yields E's message ("" after a failure).
-template <class E, class Awaitable>
-Future<std::string> message_of(Awaitable awaitable) {
-  try {
-    (void)co_await awaitable;
-  } catch (const E& e) {
-    co_return std::string(e.what());
-  }
-  ADD_FAILURE() << "the wait did not throw";
-  co_return std::string();
-}
 
 // How a wait ended, and in which loop iteration (to check that a zero
 // timeout takes exactly one).
