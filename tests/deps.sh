@@ -12,7 +12,8 @@ set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config
   libgtest-dev libgmock-dev googletest
-  libbenchmark-dev libssl-dev
+  libbenchmark-dev libssl-dev libre2-dev
+  openssl curl netcat-openbsd ca-certificates  # real peers in the stream tests
   clang libclang-rt-14-dev  # tests/fuzz/run.sh: clang++ and libFuzzer
 )
 for arg in "$@"; do
