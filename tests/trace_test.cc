@@ -708,6 +708,23 @@ TEST(Trace, KindNameNamesEveryKind) {
       {Kind::queue_got, "queue_got"},
       {Kind::queue_task_done, "queue_task_done"},
       {Kind::events_dropped, "events_dropped"},
+      {Kind::stream_opened, "stream_opened"},
+      {Kind::stream_connected, "stream_connected"},
+      {Kind::stream_closed, "stream_closed"},
+      {Kind::stream_read, "stream_read"},
+      {Kind::stream_written, "stream_written"},
+      {Kind::tls_handshake_begun, "tls_handshake_begun"},
+      {Kind::tls_handshake_finished, "tls_handshake_finished"},
+      {Kind::tls_handshake_failed, "tls_handshake_failed"},
+      {Kind::snapshot_begin, "snapshot_begin"},
+      {Kind::snapshot_callback, "snapshot_callback"},
+      {Kind::snapshot_timer, "snapshot_timer"},
+      {Kind::snapshot_handler, "snapshot_handler"},
+      {Kind::snapshot_sync, "snapshot_sync"},
+      {Kind::snapshot_holder, "snapshot_holder"},
+      {Kind::snapshot_waiter, "snapshot_waiter"},
+      {Kind::snapshot_stream, "snapshot_stream"},
+      {Kind::snapshot_end, "snapshot_end"},
   };
   // The list above is every kind: they are numbered 1..N without gaps.
   for (std::size_t i = 0; i < names.size(); ++i) {

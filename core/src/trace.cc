@@ -96,6 +96,23 @@ std::string_view kind_name(Kind kind) {
       "queue_got",
       "queue_task_done",
       "events_dropped",
+      "stream_opened",
+      "stream_connected",
+      "stream_closed",
+      "stream_read",
+      "stream_written",
+      "tls_handshake_begun",
+      "tls_handshake_finished",
+      "tls_handshake_failed",
+      "snapshot_begin",
+      "snapshot_callback",
+      "snapshot_timer",
+      "snapshot_handler",
+      "snapshot_sync",
+      "snapshot_holder",
+      "snapshot_waiter",
+      "snapshot_stream",
+      "snapshot_end",
   };
   auto i = static_cast<std::size_t>(kind);
   return i < std::size(kNames) ? kNames[i] : "unknown";

@@ -63,7 +63,32 @@ enum class Kind : std::uint16_t {
   queue_task_done,  // object: sync id, a: unfinished tasks after
   // Transport (start()).
   events_dropped,  // ts: first lost event's time, a: events lost, b: last lost event's time
+  // Streams (iostream.h).
+  stream_opened,     // object: stream id, name: describe(), a: fd, b: StreamKind
+  stream_connected,  // object: stream id, a: fd
+  stream_closed,     // object: stream id, name: the reason ("" when closed by the program),
+                     //   a: errno of the cause (0: none)
+  stream_read,       // object: stream id, a: bytes read from the fd, b: read buffer after
+  stream_written,    // object: stream id, a: bytes written to the fd, b: write buffer after
+  tls_handshake_begun,     // object: stream id, a: 1 server side, 0 client side
+  tls_handshake_finished,  // object: stream id, name: "TLSv1.3 TLS_AES_256_GCM_SHA384"
+  tls_handshake_failed,    // object: stream id, name: the OpenSSL reason
+  // A reader that attaches to a running program first receives the state of
+  // each loop, as of one moment on that loop's thread: between snapshot_begin
+  // and snapshot_end, one event per live thing (docs/trace-format.md).
+  snapshot_begin,     // object: -, a: the loop's iteration number
+  snapshot_callback,  // object: callback id, name: its name, b: Via (the ready queue, in order)
+  snapshot_timer,     // object: timer id, name: its name, a: deadline, b: 1 if cancelled
+  snapshot_handler,   // object: fd, name: its handler's name, a: events
+  snapshot_sync,      // object: sync id, name: its name, a: SyncKind, b: value or size
+  snapshot_holder,    // object: sync id, a: holder id
+  snapshot_waiter,    // object: sync id, name: where it waits, a: waiter id, b: WaitKind
+  snapshot_stream,    // object: stream id, name: describe(), a: read buffer, b: write buffer
+  snapshot_end,       // object: -
 };
+
+/// What a stream_opened event describes (its `b`).
+enum class StreamKind : std::uint8_t { tcp = 1, unix_socket, pipe, tls };
 
 /// What a sync_created event describes (its `a`).
 enum class SyncKind : std::uint8_t {

@@ -17,7 +17,7 @@ namespace tornado::trace {
 
 inline constexpr char kMagic[8] = {'T', 'O', 'R', 'N', 'T', 'R', 'C', '\n'};
 inline constexpr std::uint16_t kFormatMajor = 1;
-inline constexpr std::uint16_t kFormatMinor = 0;
+inline constexpr std::uint16_t kFormatMinor = 1;
 
 /// A record's type byte. Readers skip types they do not know.
 enum class RecordType : std::uint8_t { strings = 'S', events = 'E', end = 'Z' };
