@@ -4,9 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <filesystem>
+#include <stdexcept>
 #include <exception>
 #include <string>
+#include <string_view>
 
 #include "tornado/ioloop.h"
 
@@ -43,5 +48,22 @@ Future<std::string> message_of(Awaitable awaitable) {
   ADD_FAILURE() << "the wait did not throw";
   co_return std::string();
 }
+
+// A fresh directory under /tmp, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "tornado_test.XXXXXX");
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(std::string_view name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace tornado::test_support

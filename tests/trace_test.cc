@@ -721,7 +721,6 @@ TEST(Trace, KindNameNamesEveryKind) {
       {Kind::snapshot_timer, "snapshot_timer"},
       {Kind::snapshot_handler, "snapshot_handler"},
       {Kind::snapshot_sync, "snapshot_sync"},
-      {Kind::snapshot_holder, "snapshot_holder"},
       {Kind::snapshot_waiter, "snapshot_waiter"},
       {Kind::snapshot_stream, "snapshot_stream"},
       {Kind::snapshot_end, "snapshot_end"},

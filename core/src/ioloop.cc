@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "loop_impl.h"
+#include "trace_registry.h"
 #include "tornado/log.h"
 
 namespace tornado {
@@ -38,7 +39,10 @@ LoopImpl::LoopImpl(IOLoop& owner, PollerKind poller_kind)
   add_handler(
       waker.fd(), [this](int, std::uint32_t) { waker.drain(); }, IOLoop::READ,
       Site{std::source_location::current(), "waker"}, true);
+  register_loop(this);
 }
+
+LoopImpl::~LoopImpl() { unregister_loop(this); }
 
 void LoopImpl::schedule(IOLoop::Callback&& fn, const Site& site) {
   if (trace::enabled()) [[unlikely]] {

@@ -35,7 +35,11 @@ std::string Condition::describe() const {
 // ---- Event ------------------------------------------------------------------
 
 Event::Event(std::string name)
-    : identity_(SyncKind::event, std::move(name), 0), waiters_(identity_, WaitKind::set) {}
+    : identity_(SyncKind::event, std::move(name), 0), waiters_(identity_, WaitKind::set) {
+  identity_.report_value(this, [](const void* self) -> std::uint64_t {
+    return static_cast<const Event*>(self)->value_ ? 1 : 0;
+  });
+}
 
 void Event::Wait::await_resume() {
   node.finish();
@@ -73,6 +77,9 @@ Semaphore::Semaphore(int value, std::string name, SyncKind kind, bool bounded)
     : identity_(kind, std::move(name), static_cast<std::uint64_t>(value < 0 ? 0 : value)),
       waiters_(identity_, WaitKind::acquire),
       value_(value) {
+  identity_.report_value(this, [](const void* self) -> std::uint64_t {
+    return static_cast<std::uint64_t>(static_cast<const Semaphore*>(self)->value_);
+  });
   if (value < 0) {
     throw ValueError(identity_.title() + ": initial value must be >= 0, not " +
                      std::to_string(value));

@@ -37,6 +37,9 @@ struct LoopImpl {
   static constexpr int kCallbacksBetweenPolls = 64;
 
   LoopImpl(IOLoop& self, PollerKind kind);
+  ~LoopImpl();
+  LoopImpl(const LoopImpl&) = delete;
+  LoopImpl& operator=(const LoopImpl&) = delete;
 
   // ---- scheduling (ioloop.cc) ----
   void schedule(IOLoop::Callback&& fn, const Site& site);
@@ -68,6 +71,10 @@ struct LoopImpl {
   void report_blocking(std::uint64_t trace_id, std::uint64_t started_ns);
   void log_exception(const Site& site, std::uint64_t trace_id, const std::string& what);
   int poll_timeout_ms();
+  // ---- late-attach snapshot (trace_snapshot.cc) ----
+  void emit_snapshot();
+  void snapshot_callbacks(std::vector<ReadyCallback>& queue);
+
   void trace(trace::Kind what, std::uint64_t object, std::uint32_t name = 0, std::uint64_t a = 0,
              std::uint64_t b = 0) const {
     trace::emit(what, id, object, name, a, b);
@@ -106,6 +113,9 @@ struct LoopImpl {
   std::chrono::nanoseconds blocking_threshold = std::chrono::milliseconds(100);
   std::shared_ptr<Executor> default_executor;
 
+  // Set by a trace reader attaching (request_snapshots()): the next iteration
+  // first describes the loop's state.
+  std::atomic<bool> snapshot_requested{false};
   std::atomic<bool> closed{false};
   bool running = false;
   bool stopping = false;

@@ -64,6 +64,8 @@ void LoopImpl::start() {
   RunningScope scope(*this, previous == &self ? nullptr : previous);
   for (;;) {
     ++iterations;
+    if (snapshot_requested.load(std::memory_order_relaxed)) [[unlikely]]
+      emit_snapshot();
     take_ready_callbacks();
     collect_due_timers();
     trace(trace::Kind::iteration_begin, iterations, 0, batch.size(), due.size());

@@ -43,6 +43,17 @@ class TimerHeap {
   /// The earliest live deadline, if any.
   std::optional<std::int64_t> next_deadline();
 
+  /// Calls fn(deadline, site, trace_id, name, live) for every entry still in
+  /// the heap, cancelled ones (live == false) too. The ids are references so
+  /// the trace snapshot can name timers made while tracing was off.
+  template <class F>
+  void for_each_entry(F fn) {
+    for (const Entry& e : heap_) {
+      Slot& s = slots_[e.slot];
+      fn(e.deadline, s.site, s.trace_id, s.name, s.live);
+    }
+  }
+
   bool empty() const noexcept { return heap_.empty(); }
   std::size_t live() const noexcept { return live_; }
   std::size_t heap_size() const noexcept { return heap_.size(); }

@@ -109,7 +109,6 @@ std::string_view kind_name(Kind kind) {
       "snapshot_timer",
       "snapshot_handler",
       "snapshot_sync",
-      "snapshot_holder",
       "snapshot_waiter",
       "snapshot_stream",
       "snapshot_end",

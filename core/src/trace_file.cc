@@ -187,40 +187,110 @@ std::string_view Trace::string(std::uint32_t id) const {
 }
 
 Trace decode(std::string_view bytes) {
-  Trace t;
-  Cursor in(bytes);
-  if (!decode_header(in, t)) return t;
-  while (!in.at_end()) {
-    std::size_t start = in.pos();
-    std::uint8_t type = 0;
-    std::string_view pad, payload;
-    std::uint32_t length = 0;
-    if (!in.get(type) || !in.get_bytes(3, pad) || !in.get(length)) {
-      fail(t, start, "truncated record header");
-      return t;
+  StreamDecoder decoder;
+  decoder.feed(bytes);
+  decoder.finish();
+  return std::move(decoder).release();
+}
+
+// Decodes the header or the records that `data` holds whole; returns how many
+// bytes that used. Offsets in errors count from the start of the stream.
+std::size_t StreamDecoder::parse(std::string_view data) {
+  std::size_t used = 0;
+  if (!header_done_) {
+    std::size_t prefix = std::min(data.size(), sizeof kMagic);
+    if (data.substr(0, prefix) != std::string_view(kMagic, prefix)) {
+      fail(trace_, consumed_, "not a tornado trace (bad magic)");
+      return 0;
     }
-    if (!in.get_bytes(length, payload)) {
-      fail(t, start, "truncated record (" + std::to_string(length) + " bytes announced)");
-      return t;
+    std::uint32_t size = 0;
+    if (data.size() < sizeof kMagic + 8) return 0;
+    std::memcpy(&size, data.data() + sizeof kMagic + 4, sizeof size);
+    if (size > (1u << 20)) {
+      fail(trace_, consumed_ + 12, "header size " + std::to_string(size) + " is implausible");
+      return 0;
     }
-    std::size_t base = start + 8;
-    bool ok = true;
-    switch (static_cast<RecordType>(type)) {
-      case RecordType::strings:
-        ok = decode_strings(payload, base, t);
-        break;
-      case RecordType::events:
-        ok = decode_events(payload, base, t);
-        break;
-      case RecordType::end:
-        t.complete = true;
-        return t;
-      default:
-        break;  // a newer minor version's record: skip it
-    }
-    if (!ok) return t;
+    if (data.size() < size) return 0;
+    Cursor in(data.substr(0, size));
+    if (!decode_header(in, trace_)) return 0;
+    header_done_ = true;
+    used = size;
   }
-  return t;
+  while (!trace_.complete && data.size() - used >= 8) {
+    std::uint64_t start = consumed_ + used;
+    std::uint32_t length = 0;
+    std::memcpy(&length, data.data() + used + 4, sizeof length);
+    if (length > kMaxRecord) {
+      fail(trace_, start,
+           "record of " + std::to_string(length) + " bytes is larger than any writer sends");
+      return used;
+    }
+    if (data.size() - used - 8 < length) break;
+    auto type = static_cast<RecordType>(static_cast<std::uint8_t>(data[used]));
+    std::string_view payload = data.substr(used + 8, length);
+    bool ok = true;
+    if (type == RecordType::strings) ok = decode_strings(payload, start + 8, trace_);
+    if (type == RecordType::events) ok = decode_events(payload, start + 8, trace_);
+    if (type == RecordType::end) trace_.complete = true;  // other types: a newer minor's, skipped
+    if (!ok) return used;
+    used += 8 + length;
+  }
+  return used;
+}
+
+bool StreamDecoder::feed(std::string_view bytes) {
+  if (failed() || trace_.complete) return !failed();
+  // Decode straight from the caller's bytes when nothing is pending, so a
+  // whole file is not copied first.
+  std::string_view data = bytes;
+  if (!pending_.empty()) {
+    pending_.append(bytes);
+    data = pending_;
+  }
+  std::size_t used = parse(data);
+  consumed_ += used;
+  std::string rest(data.substr(used));
+  pending_ = std::move(rest);
+  return !failed();
+}
+
+void StreamDecoder::finish() {
+  if (failed() || trace_.complete || pending_.empty()) {
+    if (!failed() && !header_done_) fail(trace_, 0, "not a tornado trace (bad magic)");
+    return;
+  }
+  if (!header_done_) {
+    Cursor in(pending_);
+    decode_header(in, trace_);  // says what is missing
+    if (!failed()) fail(trace_, consumed_ + in.pos(), "truncated header");
+  } else if (pending_.size() < 8) {
+    fail(trace_, consumed_, "truncated record header");
+  } else {
+    std::uint32_t length = 0;
+    std::memcpy(&length, pending_.data() + 4, sizeof length);
+    fail(trace_, consumed_, "truncated record (" + std::to_string(length) + " bytes announced)");
+  }
+}
+
+std::vector<Event> StreamDecoder::take_events() {
+  std::vector<Event> out;
+  out.swap(trace_.events);
+  return out;
+}
+
+std::string encode_reader_hello(std::uint16_t major, std::uint16_t minor) {
+  std::string out(kReaderMagic, sizeof kReaderMagic);
+  put(out, major);
+  put(out, minor);
+  return out;
+}
+
+bool decode_reader_hello(std::string_view bytes, std::uint16_t& major, std::uint16_t& minor) {
+  Cursor in(bytes);
+  std::string_view magic;
+  return bytes.size() == kReaderHelloSize && in.get_bytes(sizeof kReaderMagic, magic) &&
+         magic == std::string_view(kReaderMagic, sizeof kReaderMagic) && in.get(major) &&
+         in.get(minor);
 }
 
 // Reads until EOF rather than trusting the size seek reports: a directory

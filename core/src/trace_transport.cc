@@ -1,106 +1,169 @@
-// trace::start(): per-thread rings drained by one sink thread into a file.
-//
-// Emitting threads only ever touch their own ring. The sink thread wakes
-// every few milliseconds, drains every ring, writes the strings interned
-// since its last pass (before the events that may use them) and then the
-// events, in large blocks.
+// trace::start() and stop(): the Transport (rings + sink thread) and the
+// file output. The live output is in trace_live_output.cc.
+#include "trace_transport.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
-#include <string>
-#include <thread>
 
 #include "tornado/log.h"
 #include "tornado/trace_file.h"
-#include "trace_ring.h"
+#include "trace_registry.h"
 
-namespace tornado::trace {
-namespace {
+namespace tornado::trace::detail {
 
 using tornado::detail::TraceRing;
 
-class FileTransport final : public Sink {
- public:
-  FileTransport(int fd, std::uint64_t generation) : fd_(fd), generation_(generation) {
-    std::string header = encode_header(this_process_header());
-    write_all(header);
-    thread_ = std::thread([this] { run(); });
-  }
+Transport::Transport(std::unique_ptr<Output> output, std::uint64_t generation)
+    : output_(std::move(output)), generation_(generation) {
+  pass(false);  // a file starts its session at once, so no early event is lost
+  thread_ = std::thread([this] { run(); });
+}
 
-  ~FileTransport() override {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
+Transport::~Transport() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wakeup_.notify_one();
+  thread_.join();
+}
+
+TraceRing& Transport::ring_for_this_thread() {
+  thread_local ThreadRing mine;
+  if (mine.generation != generation_) {
+    mine.ring = std::make_shared<TraceRing>();
+    mine.generation = generation_;
+    std::lock_guard lock(mutex_);
+    rings_.push_back(mine.ring);
+  }
+  return *mine.ring;
+}
+
+void Transport::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    bool stop = wakeup_.wait_for(lock, output_->pass_interval(), [this] { return stopping_; });
+    lock.unlock();
+    pass(stop);
+    lock.lock();
+    if (stop) return;
+  }
+}
+
+void Transport::pass(bool last) {
+  switch (output_->service()) {
+    case Output::Status::attached:
+      begin_session();
+      break;
+    case Output::Status::lost:
+      end_session();
+      return;
+    case Output::Status::idle:
+      return;
+    case Output::Status::streaming:
+      break;
+  }
+  if (last) {
+    if (trace::detail::g_sink.load(std::memory_order_acquire) == this) detach();
+    drain(true);
+    output_->finish(encode(true));
+    in_session_ = false;
+  } else if (output_->has_room()) {
+    drain(false);
+    output_->send(encode(false));
+  }
+}
+
+// A reader has attached: what is already in the rings predates it (or a
+// previous reader), so it is dropped; the reader is sent every string, then
+// each loop's snapshot, then the events that follow it.
+void Transport::begin_session() {
+  drain(false);
+  events_.clear();
+  next_string_ = 1;
+  in_session_ = true;
+  attach(this);
+  std::vector<std::uint16_t> loops = tornado::detail::request_snapshots();
+  awaiting_snapshot_ = std::set<std::uint16_t>(loops.begin(), loops.end());
+}
+
+void Transport::end_session() {
+  if (trace::detail::g_sink.load(std::memory_order_acquire) == this) detach();
+  drain(false);
+  events_.clear();
+  in_session_ = false;
+}
+
+// Moves every ring's events into events_, leaving out a loop's events until
+// its snapshot begins: the snapshot describes what they would have changed.
+void Transport::drain(bool last) {
+  std::vector<std::shared_ptr<TraceRing>> rings;
+  {
+    std::lock_guard lock(mutex_);
+    rings = rings_;
+  }
+  std::size_t first = events_.size();
+  for (const auto& ring : rings) {
+    if (last) {
+      ring->drain_final(events_);  // also reports drops no later event could
+    } else {
+      ring->drain(events_);
     }
-    wakeup_.notify_one();
-    thread_.join();
-    ::close(fd_);
   }
+  if (awaiting_snapshot_.empty()) return;
+  auto kept = std::remove_if(events_.begin() + static_cast<std::ptrdiff_t>(first), events_.end(),
+                             [this](const Event& e) {
+                               if (!awaiting_snapshot_.contains(e.loop)) return false;
+                               if (e.kind != Kind::snapshot_begin) return true;
+                               awaiting_snapshot_.erase(e.loop);
+                               return false;
+                             });
+  events_.erase(kept, events_.end());
+}
 
-  void on_string(std::uint32_t, std::string_view) override {}  // the sink thread reads the table
+std::string Transport::encode(bool last) {
+  std::string out;
+  auto strings = strings_from(next_string_);
+  if (!strings.empty()) {
+    append_strings(out, strings);
+    next_string_ = strings.back().first + 1;
+  }
+  constexpr std::size_t kPerRecord = 1 << 16;  // events per record (2.5 MiB)
+  for (std::size_t i = 0; i < events_.size(); i += kPerRecord) {
+    std::size_t n = std::min(kPerRecord, events_.size() - i);
+    append_events(out, std::span<const Event>(events_.data() + i, n));
+  }
+  events_.clear();
+  if (last) append_end(out);
+  return out;
+}
 
-  void on_event(const Event& event) override { ring_for_this_thread().push(event); }
+namespace {
+
+// A file is its own reader: attached from the start, always with room
+// (a slow disk only delays the sink thread; the rings absorb the rest).
+class FileOutput final : public Output {
+ public:
+  explicit FileOutput(int fd) : fd_(fd) {}
+  ~FileOutput() override { ::close(fd_); }
+
+  Status service() override {
+    if (started_) return Status::streaming;
+    started_ = true;
+    write_all(encode_header(this_process_header()));
+    return Status::attached;
+  }
+  bool has_room() const override { return true; }
+  void send(std::string bytes) override { write_all(bytes); }
+  void finish(std::string bytes) override { write_all(bytes); }
 
  private:
-  struct ThreadRing {
-    std::uint64_t generation = 0;
-    std::shared_ptr<TraceRing> ring;
-  };
-
-  TraceRing& ring_for_this_thread() {
-    thread_local ThreadRing mine;
-    if (mine.generation != generation_) {
-      mine.ring = std::make_shared<TraceRing>();
-      mine.generation = generation_;
-      std::lock_guard lock(mutex_);
-      rings_.push_back(mine.ring);
-    }
-    return *mine.ring;
-  }
-
-  void run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      bool stop =
-          wakeup_.wait_for(lock, std::chrono::milliseconds(5), [this] { return stopping_; });
-      std::vector<std::shared_ptr<TraceRing>> rings = rings_;
-      lock.unlock();
-      flush(rings, stop);
-      lock.lock();
-      if (stop) return;
-    }
-  }
-
-  void flush(const std::vector<std::shared_ptr<TraceRing>>& rings, bool last) {
-    events_.clear();
-    for (const auto& ring : rings) {
-      if (last) {
-        ring->drain_final(events_);  // also reports drops no later event could
-      } else {
-        ring->drain(events_);
-      }
-    }
-    std::string out;
-    auto strings = detail::strings_from(next_string_);
-    if (!strings.empty()) {
-      append_strings(out, strings);
-      next_string_ = strings.back().first + 1;
-    }
-    constexpr std::size_t kPerRecord = 1 << 16;  // events per record (2.5 MiB)
-    for (std::size_t i = 0; i < events_.size(); i += kPerRecord) {
-      std::size_t n = std::min(kPerRecord, events_.size() - i);
-      append_events(out, std::span<const Event>(events_.data() + i, n));
-    }
-    if (last) append_end(out);
-    write_all(out);
-  }
-
   void write_all(std::string_view bytes) {
     while (!bytes.empty() && !failed_) {
       ssize_t n = ::write(fd_, bytes.data(), bytes.size());
@@ -116,49 +179,56 @@ class FileTransport final : public Sink {
   }
 
   const int fd_;
-  const std::uint64_t generation_;
-  std::mutex mutex_;
-  std::condition_variable wakeup_;
-  bool stopping_ = false;
-  std::vector<std::shared_ptr<TraceRing>> rings_;
-  std::vector<Event> events_;
-  std::uint32_t next_string_ = 1;
+  bool started_ = false;
   bool failed_ = false;
-  std::thread thread_;
 };
 
 std::mutex g_transport_mutex;
-std::unique_ptr<Sink> g_transport;
+std::unique_ptr<Transport> g_transport;
 std::uint64_t g_generation = 0;
+
+std::unique_ptr<Output> open_output(std::string_view spec) {
+  Endpoint endpoint;
+  std::string why;
+  if (!parse_endpoint(spec, endpoint, why)) {
+    log::error("trace: cannot use \"" + std::string(spec) + "\": " + why + "; running untraced");
+    return nullptr;
+  }
+  if (endpoint.kind != Endpoint::Kind::file) {
+    return make_live_output(std::string(spec), std::move(endpoint));
+  }
+  int fd = ::open(endpoint.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    log::error("trace: cannot open " + endpoint.path + ": " + std::strerror(errno) +
+               "; running untraced");
+    return nullptr;
+  }
+  return make_file_output(fd);
+}
 
 }  // namespace
 
+std::unique_ptr<Output> make_file_output(int fd) { return std::make_unique<FileOutput>(fd); }
+
+}  // namespace tornado::trace::detail
+
+namespace tornado::trace {
+
 bool start(std::string_view spec) {
-  std::string_view path = spec;
-  if (!path.starts_with("file:") || path.size() == 5) {
-    log::error("trace: cannot use \"" + std::string(spec) +
-               "\": expected file:PATH; running untraced");
-    return false;
-  }
-  path.remove_prefix(5);
-  std::string file(path);
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    log::error("trace: cannot open " + file + ": " + std::strerror(errno) + "; running untraced");
-    return false;
-  }
+  std::unique_ptr<detail::Output> output = detail::open_output(spec);
+  if (!output) return false;
   stop();
-  std::lock_guard lock(g_transport_mutex);
-  g_transport = std::make_unique<FileTransport>(fd, ++g_generation);
-  attach(g_transport.get());
+  std::lock_guard lock(detail::g_transport_mutex);
+  detail::g_transport =
+      std::make_unique<detail::Transport>(std::move(output), ++detail::g_generation);
   return true;
 }
 
 void stop() {
-  std::lock_guard lock(g_transport_mutex);
-  if (!g_transport) return;
-  if (detail::g_sink.load(std::memory_order_acquire) == g_transport.get()) detach();
-  g_transport.reset();
+  std::lock_guard lock(detail::g_transport_mutex);
+  if (!detail::g_transport) return;
+  if (detail::g_sink.load(std::memory_order_acquire) == detail::g_transport.get()) detach();
+  detail::g_transport.reset();
 }
 
 namespace detail {

@@ -1,6 +1,9 @@
 #include "tornado/detail/wait_queue.h"
 
 #include <cctype>
+#include <mutex>
+
+#include "trace_registry.h"
 
 namespace tornado::detail {
 namespace {
@@ -19,18 +22,67 @@ std::uint16_t current_loop_id() {
   return loop != nullptr ? loop->id() : 0;
 }
 
+// Every live SyncIdentity, for the trace snapshot.
+struct LiveList {
+  std::mutex mutex;
+  SyncIdentity* first = nullptr;
+};
+
+LiveList& live_list() {
+  static auto* list = new LiveList();  // never freed: statics may outlive it otherwise
+  return *list;
+}
+
+void snapshot_one(SyncIdentity& s) {
+  if (s.id == 0) s.id = trace::detail::next_object_id();
+  std::uint64_t value = s.value_of != nullptr ? s.value_of(s.value_object) : 0;
+  s.trace(trace::Kind::snapshot_sync, static_cast<std::uint64_t>(s.kind), value,
+          trace::intern(s.title()));
+  for (const WaitQueue* q : s.queues) {
+    if (q == nullptr) continue;
+    q->for_each([&](WaitNode& node) {
+      if (node.id == 0) node.id = trace::detail::next_object_id();
+      s.trace(trace::Kind::snapshot_waiter, node.id, static_cast<std::uint64_t>(q->kind()),
+              trace::intern(node.site));
+    });
+  }
+}
+
 }  // namespace
 
 SyncIdentity::SyncIdentity(trace::SyncKind k, std::string n, std::uint64_t initial)
     : kind(k), name(std::move(n)), id(trace::new_object_id()) {
+  std::uint16_t loop = current_loop_id();
+  home_loop.store(loop, std::memory_order_relaxed);
   if (id != 0) {
-    trace::emit(trace::Kind::sync_created, current_loop_id(), id, trace::intern(title()),
+    trace::emit(trace::Kind::sync_created, loop, id, trace::intern(title()),
                 static_cast<std::uint64_t>(kind), initial);
   }
+  LiveList& list = live_list();
+  std::lock_guard lock(list.mutex);
+  next_live = list.first;
+  if (next_live != nullptr) next_live->prev_live = this;
+  list.first = this;
 }
 
 SyncIdentity::~SyncIdentity() {
+  {
+    LiveList& list = live_list();
+    std::lock_guard lock(list.mutex);
+    (prev_live != nullptr ? prev_live->next_live : list.first) = next_live;
+    if (next_live != nullptr) next_live->prev_live = prev_live;
+  }
   if (id != 0) trace::emit(trace::Kind::sync_destroyed, current_loop_id(), id);
+}
+
+void snapshot_sync_objects(std::uint16_t loop) {
+  LiveList& list = live_list();
+  std::lock_guard lock(list.mutex);
+  const std::thread::id here = std::this_thread::get_id();
+  for (SyncIdentity* s = list.first; s != nullptr; s = s->next_live) {
+    std::uint16_t home = s->home_loop.load(std::memory_order_relaxed);
+    if (home == loop || (home == 0 && s->creator == here)) snapshot_one(*s);
+  }
 }
 
 std::string SyncIdentity::title() const {
@@ -41,7 +93,7 @@ std::string SyncIdentity::title() const {
 void SyncIdentity::trace(trace::Kind what, std::uint64_t a, std::uint64_t b,
                          std::uint32_t name_id) const {
   if (!trace::enabled()) return;  // the one branch an untraced emission point costs
-  // Objects made before a sink was attached are traced as object 0.
+  // Objects made before a sink was attached are object 0 until a snapshot names them.
   trace::emit(what, current_loop_id(), id, name_id, a, b);
 }
 
@@ -72,6 +124,9 @@ void WaitAwaiter::throw_if_timed_out(const char* operation) const {
 void WaitQueue::wait(WaitNode& node, std::coroutine_handle<> h, const Deadline& deadline,
                      const Site& site) {
   node.loop = &IOLoop::current();
+  if (owner_.home_loop.load(std::memory_order_relaxed) == 0) {
+    owner_.home_loop.store(node.loop->id(), std::memory_order_relaxed);
+  }
   node.handle = h;
   node.site = site;
   node.state = WaitNode::State::waiting;

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -27,7 +28,9 @@
 #include <vector>
 
 #include "chrome_export.h"
+#include "tornado/errors.h"
 #include "tornado/trace_file.h"
+#include "tornado/trace_live.h"
 
 namespace {
 
@@ -46,6 +49,10 @@ constexpr std::string_view kUsageText =
     "  tornado-trace dump FILE [--kind K[,K...]] [--object N]\n"
     "      one line per event, in file order: time since the first event (us),\n"
     "      kind, loop, object, name, a, b\n"
+    "  tornado-trace record SPEC OUT [--wait SECONDS]\n"
+    "      listens on SPEC (unix:PATH or tcp:HOST:PORT) for one program run\n"
+    "      with TORNADO_TRACE=SPEC, saves its live trace to OUT until it exits\n"
+    "      (waits 60 s for it unless told otherwise)\n"
     "  tornado-trace export --chrome FILE OUT.json\n"
     "      Chrome Trace Event JSON for ui.perfetto.dev or chrome://tracing\n"
     "      (OUT.json may be - for stdout)\n"
@@ -397,6 +404,53 @@ int cmd_export(const std::vector<std::string>& args) {
   return kPartial;
 }
 
+// ---- record ------------------------------------------------------------------
+
+int cmd_record(const std::vector<std::string>& args) {
+  std::vector<std::string> paths;
+  std::uint64_t wait_s = 60;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--wait") {
+      if (i + 1 == args.size() || !parse_number(args[i + 1], wait_s)) {
+        return usage_error("--wait wants a number of seconds");
+      }
+      ++i;
+    } else {
+      paths.push_back(args[i]);
+    }
+  }
+  if (paths.size() != 2) return usage_error("record takes SPEC and OUT");
+  std::ofstream out(paths[1], std::ios::binary | std::ios::trunc);
+  if (!out) return usage_error("cannot write " + paths[1]);
+  try {
+    tornado::trace::LiveListener listener(paths[0]);
+    listener.set_tap([&out](std::string_view bytes) {
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    });
+    std::cerr << "tornado-trace: waiting for a program at " << listener.spec() << "\n";
+    if (!listener.accept(std::chrono::seconds(wait_s))) {
+      std::cerr << "tornado-trace: " << listener.error() << "\n";
+      return kPartial;
+    }
+    std::uint64_t events = 0;
+    while (listener.read(std::chrono::milliseconds(200))) {
+      events += listener.decoder().take_events().size();
+    }
+    events += listener.decoder().take_events().size();
+    const Trace& t = listener.decoder().trace();
+    std::cerr << "tornado-trace: recorded " << events << " events from " << t.header.process
+              << " (pid " << t.header.pid << ") into " << paths[1] << "\n";
+    if (!t.complete) {
+      std::cerr << "tornado-trace: the program's trace ended early"
+                << (listener.error().empty() ? "" : ": " + listener.error()) << "\n";
+      return kPartial;
+    }
+    return kComplete;
+  } catch (const tornado::Error& e) {
+    return usage_error(e.what());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -410,6 +464,7 @@ int main(int argc, char** argv) {
   if (command == "info") return cmd_info(args);
   if (command == "dump") return cmd_dump(args);
   if (command == "export") return cmd_export(args);
+  if (command == "record") return cmd_record(args);
   if (command == "help" || command == "--help" || command == "-h") {
     std::cout << kUsageText;
     return kComplete;

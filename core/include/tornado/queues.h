@@ -87,7 +87,11 @@ class BasicQueue {
         getters_(identity_, trace::WaitKind::get),
         putters_(identity_, trace::WaitKind::put),
         joiners_(identity_, trace::WaitKind::join),
-        maxsize_(maxsize) {}
+        maxsize_(maxsize) {
+    identity_.report_value(this, [](const void* self) -> std::uint64_t {
+      return static_cast<const BasicQueue*>(self)->qsize();
+    });
+  }
 
   std::size_t maxsize() const noexcept { return maxsize_; }
   std::size_t qsize() const noexcept { return items_.size(); }

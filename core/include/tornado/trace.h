@@ -64,12 +64,12 @@ enum class Kind : std::uint16_t {
   // Transport (start()).
   events_dropped,  // ts: first lost event's time, a: events lost, b: last lost event's time
   // Streams (iostream.h).
-  stream_opened,     // object: stream id, name: describe(), a: fd, b: StreamKind
-  stream_connected,  // object: stream id, a: fd
-  stream_closed,     // object: stream id, name: the reason ("" when closed by the program),
-                     //   a: errno of the cause (0: none)
-  stream_read,       // object: stream id, a: bytes read from the fd, b: read buffer after
-  stream_written,    // object: stream id, a: bytes written to the fd, b: write buffer after
+  stream_opened,           // object: stream id, name: describe(), a: fd, b: StreamKind
+  stream_connected,        // object: stream id, a: fd
+  stream_closed,           // object: stream id, name: the reason ("" when closed by the program),
+                           //   a: errno of the cause (0: none)
+  stream_read,             // object: stream id, a: bytes read from the fd, b: read buffer after
+  stream_written,          // object: stream id, a: bytes written to the fd, b: write buffer after
   tls_handshake_begun,     // object: stream id, a: 1 server side, 0 client side
   tls_handshake_finished,  // object: stream id, name: "TLSv1.3 TLS_AES_256_GCM_SHA384"
   tls_handshake_failed,    // object: stream id, name: the OpenSSL reason
@@ -80,8 +80,8 @@ enum class Kind : std::uint16_t {
   snapshot_callback,  // object: callback id, name: its name, b: Via (the ready queue, in order)
   snapshot_timer,     // object: timer id, name: its name, a: deadline, b: 1 if cancelled
   snapshot_handler,   // object: fd, name: its handler's name, a: events
-  snapshot_sync,      // object: sync id, name: its name, a: SyncKind, b: value or size
-  snapshot_holder,    // object: sync id, a: holder id
+  snapshot_sync,      // object: sync id, name: its name, a: SyncKind, b: permits left
+                      //   (Semaphore, Lock), 1 if set (Event), size (queues), 0 (Condition)
   snapshot_waiter,    // object: sync id, name: where it waits, a: waiter id, b: WaitKind
   snapshot_stream,    // object: stream id, name: describe(), a: read buffer, b: write buffer
   snapshot_end,       // object: -

@@ -53,6 +53,44 @@ struct Trace {
 };
 
 Trace decode(std::string_view bytes);
+
+/// Decodes a trace that arrives in pieces (a live socket): feed() takes the
+/// next bytes and decodes every record they complete; a record cut in two
+/// waits for the rest. Like decode() it never throws on bad input: the first
+/// problem sets trace().error (for good) and feed() returns false from then on.
+class StreamDecoder {
+ public:
+  /// Records longer than this are refused as garbage (writers send ≤ 2.6 MiB).
+  static constexpr std::uint32_t kMaxRecord = 64u << 20;
+
+  bool feed(std::string_view bytes);
+  /// The bytes ended: anything left over is reported as cut short.
+  void finish();
+  /// Header, strings, events (those not yet taken) and error so far.
+  const Trace& trace() const noexcept { return trace_; }
+  bool has_header() const noexcept { return header_done_; }
+  bool failed() const noexcept { return !trace_.error.empty(); }
+  /// Moves out the events decoded since the last call.
+  std::vector<Event> take_events();
+  /// Moves out the result (for decode()).
+  Trace release() && { return std::move(trace_); }
+
+ private:
+  std::size_t parse(std::string_view data);
+  Trace trace_;
+  std::string pending_;         // bytes of a record (or header) not yet complete
+  std::uint64_t consumed_ = 0;  // stream offset of pending_[0]
+  bool header_done_ = false;
+};
+
+/// What a live reader answers to the header a traced program sends it:
+/// "TORNRDR\n", then the newest format major and minor it reads (u16 each).
+inline constexpr char kReaderMagic[8] = {'T', 'O', 'R', 'N', 'R', 'D', 'R', '\n'};
+inline constexpr std::size_t kReaderHelloSize = 12;
+std::string encode_reader_hello(std::uint16_t major = kFormatMajor,
+                                std::uint16_t minor = kFormatMinor);
+/// The versions in a reader's hello, or false if `bytes` is not one.
+bool decode_reader_hello(std::string_view bytes, std::uint16_t& major, std::uint16_t& minor);
 /// decode() of a file's contents; a file that cannot be read sets error.
 Trace read_file(const std::string& path);
 

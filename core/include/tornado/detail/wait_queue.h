@@ -7,9 +7,11 @@
 // waiters never pile up.
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "tornado/ioloop.h"
@@ -57,15 +59,39 @@ struct SyncIdentity {
   void trace(trace::Kind kind, std::uint64_t a = 0, std::uint64_t b = 0,
              std::uint32_t name_id = 0) const;
 
+  /// What the trace snapshot reports as this object's value (trace.h,
+  /// snapshot_sync); `object` is the lock, event, semaphore or queue.
+  void report_value(const void* object, std::uint64_t (*value)(const void*)) noexcept {
+    value_object = object;
+    value_of = value;
+  }
+
   trace::SyncKind kind;
   std::string name;
   std::uint64_t id;  // trace object id, 0 when created untraced
+
+  // For the late-attach snapshot (trace_registry.h): every identity is on a
+  // process-wide list, and belongs to the loop it was made or first waited on
+  // (or, until then, to the thread that made it).
+  SyncIdentity* prev_live = nullptr;
+  SyncIdentity* next_live = nullptr;
+  mutable std::atomic<std::uint16_t> home_loop{0};
+  const std::thread::id creator = std::this_thread::get_id();
+  mutable const WaitQueue* queues[3] = {};
+  const void* value_object = nullptr;
+  std::uint64_t (*value_of)(const void*) = nullptr;
 };
 
 class WaitQueue {
  public:
   WaitQueue(const SyncIdentity& owner, trace::WaitKind kind) : owner_(owner), kind_(kind) {
     head_.prev = head_.next = &head_;
+    for (const WaitQueue*& q : owner.queues) {
+      if (q == nullptr) {
+        q = this;
+        break;
+      }
+    }
   }
   ~WaitQueue();
   WaitQueue(const WaitQueue&) = delete;
@@ -85,6 +111,13 @@ class WaitQueue {
 
   void remove(WaitNode& node) noexcept;
   const SyncIdentity& owner() const noexcept { return owner_; }
+  trace::WaitKind kind() const noexcept { return kind_; }
+
+  /// Calls fn(node) for each waiter, oldest first.
+  template <class F>
+  void for_each(F fn) const {
+    for (WaitNode* n = head_.next; n != &head_; n = n->next) fn(*n);
+  }
 
  private:
   static void time_out(WaitNode& node);
