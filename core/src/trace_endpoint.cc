@@ -37,7 +37,12 @@ bool parse_tcp(std::string_view rest, Endpoint& out, std::string& error) {
     error = "expected tcp:HOST:PORT";
     return false;
   }
-  std::string host(rest.substr(0, colon));
+  std::string_view host_text = rest.substr(0, colon);
+  if (host_text == "localhost") host_text = "127.0.0.1";
+  if (host_text.size() > 2 && host_text.front() == '[' && host_text.back() == ']') {
+    host_text = host_text.substr(1, host_text.size() - 2);
+  }
+  const std::string host(host_text);
   std::string_view port_text = rest.substr(colon + 1);
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
@@ -45,9 +50,6 @@ bool parse_tcp(std::string_view rest, Endpoint& out, std::string& error) {
     error = "\"" + std::string(port_text) + "\" is not a port number";
     return false;
   }
-  if (host == "localhost") host = "127.0.0.1";
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
   sockaddr_in v4{};
   sockaddr_in6 v6{};
   if (::inet_pton(AF_INET, host.c_str(), &v4.sin_addr) == 1) {

@@ -4,9 +4,11 @@
 // it first writes an events_dropped event saying how many were lost and when.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "tornado/trace.h"
@@ -20,7 +22,12 @@ class TraceRing {
   TraceRing() : slots_(new trace::Event[kCapacity]) {}
 
   /// Producer thread only. Returns false if the event was dropped.
-  bool push(const trace::Event& e) noexcept {
+  bool push(const trace::Event& e) noexcept { return push_counting(e) != 0; }
+
+  /// push(), returning how full the ring looked afterwards (an upper bound:
+  /// the producer's copy of the consumer's position may be stale), 0 if the
+  /// event was dropped. Lets the producer wake the consumer before it fills.
+  std::uint64_t push_counting(const trace::Event& e) noexcept {
     std::uint64_t head = head_.load(std::memory_order_relaxed);
     std::uint64_t needed = dropped_ != 0 ? 2 : 1;  // room for the loss report too
     if (head - cached_tail_ + needed > kCapacity) {
@@ -30,7 +37,7 @@ class TraceRing {
         last_drop_ns_ = e.ts_ns;
         drop_loop_ = e.loop;
         total_dropped_.fetch_add(1, std::memory_order_relaxed);
-        return false;
+        return 0;
       }
     }
     if (dropped_ != 0) {
@@ -40,15 +47,38 @@ class TraceRing {
     }
     slots_[head & (kCapacity - 1)] = e;
     head_.store(head + 1, std::memory_order_release);
-    return true;
+    return head + 1 - cached_tail_;
   }
 
   /// Consumer (sink thread) only: appends what is ready to `out`.
   void drain(std::vector<trace::Event>& out) {
     std::uint64_t tail = tail_.load(std::memory_order_relaxed);
     std::uint64_t head = head_.load(std::memory_order_acquire);
-    for (; tail != head; ++tail) out.push_back(slots_[tail & (kCapacity - 1)]);
+    // At most two contiguous runs: up to the end of the slots, then from 0.
+    while (tail != head) {
+      std::uint64_t at = tail & (kCapacity - 1);
+      std::uint64_t run = std::min(head - tail, kCapacity - at);
+      out.insert(out.end(), slots_.get() + at, slots_.get() + at + run);
+      tail += run;
+    }
     tail_.store(tail, std::memory_order_release);
+  }
+
+  /// Consumer only: appends what is ready to `out` as raw 40-byte events
+  /// (the file format's events payload), skipping a copy through a vector.
+  /// Returns how many.
+  std::uint64_t drain_bytes(std::string& out) {
+    std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+    std::uint64_t head = head_.load(std::memory_order_acquire);
+    std::uint64_t n = head - tail;
+    while (tail != head) {
+      std::uint64_t at = tail & (kCapacity - 1);
+      std::uint64_t run = std::min(head - tail, kCapacity - at);
+      out.append(reinterpret_cast<const char*>(slots_.get() + at), run * sizeof(trace::Event));
+      tail += run;
+    }
+    tail_.store(tail, std::memory_order_release);
+    return n;
   }
 
   /// Consumer only, once the producer has stopped pushing (the transport is

@@ -47,37 +47,72 @@ TraceRing& Transport::ring_for_this_thread() {
 
 void Transport::run() {
   std::unique_lock lock(mutex_);
+  bool busy = false;
   for (;;) {
-    bool stop = wakeup_.wait_for(lock, output_->pass_interval(), [this] { return stopping_; });
+    // A pass that found a lot goes straight on to the next: under a burst
+    // the sink thread keeps draining instead of sleeping while rings fill.
+    if (!stopping_ && !busy) wakeup_.wait_for(lock, output_->pass_interval());
+    bool stop = stopping_;
     lock.unlock();
-    pass(stop);
+    busy = pass(stop) >= TraceRing::kCapacity / 8;
     lock.lock();
     if (stop) return;
   }
 }
 
-void Transport::pass(bool last) {
+std::size_t Transport::pass(bool last) {
   switch (output_->service()) {
     case Output::Status::attached:
       begin_session();
       break;
     case Output::Status::lost:
       end_session();
-      return;
+      return 0;
     case Output::Status::idle:
-      return;
+      return 0;
     case Output::Status::streaming:
       break;
   }
+  std::size_t drained = 0;
   if (last) {
     if (trace::detail::g_sink.load(std::memory_order_acquire) == this) detach();
     drain(true);
     output_->finish(encode(true));
     in_session_ = false;
+  } else if (output_->has_room() && awaiting_snapshot_.empty()) {
+    std::string out = encode(false);  // the strings
+    drained = drain_records(out);
+    output_->send(std::move(out));
   } else if (output_->has_room()) {
     drain(false);
+    drained = events_.size();
     output_->send(encode(false));
   }
+  return drained;
+}
+
+// The common case, no loop awaiting its snapshot: each ring's events go
+// straight from its slots into an events record of their own.
+std::size_t Transport::drain_records(std::string& out) {
+  std::vector<std::shared_ptr<TraceRing>> rings;
+  {
+    std::lock_guard lock(mutex_);
+    rings = rings_;
+  }
+  std::size_t total = 0;
+  for (const auto& ring : rings) {
+    std::size_t start = out.size();
+    append_events(out, {});  // the record header; its length is filled in below
+    auto n = static_cast<std::uint32_t>(ring->drain_bytes(out));
+    if (n == 0) {
+      out.resize(start);
+      continue;
+    }
+    std::uint32_t length = n * static_cast<std::uint32_t>(sizeof(Event));
+    std::memcpy(out.data() + start + 4, &length, sizeof length);
+    total += n;
+  }
+  return total;
 }
 
 // A reader has attached: what is already in the rings predates it (or a

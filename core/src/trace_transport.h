@@ -51,7 +51,14 @@ class Transport final : public Sink {
   ~Transport() override;  // finishes the trace
 
   void on_string(std::uint32_t, std::string_view) override {}  // the sink thread reads the table
-  void on_event(const Event& event) override { ring_for_this_thread().push(event); }
+  void on_event(const Event& event) override {
+    // Half full: wake the sink thread now rather than at its next pass, so a
+    // burst faster than one ring per pass interval is drained, not dropped.
+    // (notify_one makes no system call while the sink thread is busy.)
+    if (ring_for_this_thread().push_counting(event) == tornado::detail::TraceRing::kCapacity / 2) {
+      wakeup_.notify_one();
+    }
+  }
 
  private:
   struct ThreadRing {
@@ -61,10 +68,11 @@ class Transport final : public Sink {
 
   tornado::detail::TraceRing& ring_for_this_thread();
   void run();
-  void pass(bool last);
+  std::size_t pass(bool last);  // returns how many events it drained
   void begin_session();
   void end_session();
   void drain(bool last);
+  std::size_t drain_records(std::string& out);
   std::string encode(bool last);
 
   std::unique_ptr<Output> output_;
