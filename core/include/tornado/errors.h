@@ -2,8 +2,11 @@
 // tornado::Error so `catch (const tornado::Error&)` sees every one of them.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
+#include <system_error>
+#include <utility>
 
 namespace tornado {
 
@@ -64,6 +67,58 @@ class InvalidStateError : public UsageError {
 class ValueError : public UsageError {
  public:
   using UsageError::UsageError;
+};
+
+// ---- Streams (iostream.h) ---------------------------------------------------
+
+/// An operation on a closed stream (Tornado's StreamClosedError).
+/// real_error() is why it closed: a std::system_error for an fd error
+/// (code() gives its std::error_code), an UnsatisfiableReadError or
+/// StreamBufferFullError for a broken limit, or null when the program or a
+/// clean EOF closed it. what() names the cause.
+class StreamClosedError : public Error {
+ public:
+  explicit StreamClosedError(std::exception_ptr real_error = nullptr)
+      : Error(message_for(real_error)), real_error_(std::move(real_error)) {}
+  const std::exception_ptr& real_error() const noexcept { return real_error_; }
+  /// The cause's error code if it is a std::system_error, else empty.
+  std::error_code code() const noexcept {
+    if (!real_error_) return {};
+    try {
+      std::rethrow_exception(real_error_);
+    } catch (const std::system_error& e) {
+      return e.code();
+    } catch (...) {
+      return {};
+    }
+  }
+
+ private:
+  static std::string message_for(const std::exception_ptr& cause) {
+    if (!cause) return "Stream is closed";
+    try {
+      std::rethrow_exception(cause);
+    } catch (const std::exception& e) {
+      return std::string("Stream is closed: ") + e.what();
+    } catch (...) {
+      return "Stream is closed: unknown error";
+    }
+  }
+  std::exception_ptr real_error_;
+};
+
+/// A read_until/read_until_regex whose delimiter was not found within
+/// max_bytes; the stream closes with this as its cause.
+class UnsatisfiableReadError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The read buffer passed max_buffer_size (the stream closes with this as its
+/// cause), or a write would pass max_write_buffer_size (write() throws it).
+class StreamBufferFullError : public Error {
+ public:
+  using Error::Error;
 };
 
 }  // namespace tornado

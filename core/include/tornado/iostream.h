@@ -1,0 +1,311 @@
+// Byte streams over non-blocking fds (tornado.iostream).
+//
+//   auto stream = std::make_shared<IOStream>(socket(AF_INET, SOCK_STREAM, 0));
+//   co_await stream->connect(SocketAddress::from_ip("127.0.0.1", 8888));
+//   co_await stream->write("GET / HTTP/1.0\r\n\r\n");
+//   std::string header = co_await stream->read_until("\r\n\r\n");
+//
+// Every read and write returns a Future. One read may be pending at a time;
+// writes queue up and resolve in order.
+//
+// Ownership: a stream is always owned by a std::shared_ptr (make it with
+// std::make_shared). Once it has had to wait for its fd (a read or write
+// that could not finish at once, a connect, a close callback listening for
+// the peer) the loop holds one reference until the stream closes, so a
+// coroutine or a close callback may hold the last other one. close() a
+// stream you are done with; one the loop never held closes its fd when the
+// last reference goes. A stream must not outlive its IOLoop.
+//
+// Closing (as Tornado 6): data already received stays readable after the
+// peer closes; read_until_close() never fails because of a close; any other
+// read that the buffer cannot satisfy fails with StreamClosedError, whose
+// real_error() is the cause; the close callback runs once, on a later loop
+// iteration, after every pending future has failed. close() discards unsent
+// data. Calling a read or write on a stream that is already closed (and
+// whose buffer cannot satisfy the read) throws StreamClosedError at once.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "tornado/concurrent.h"
+#include "tornado/detail/function.h"
+#include "tornado/errors.h"
+#include "tornado/netutil.h"
+#include "tornado/trace.h"
+
+namespace tornado {
+
+class IOLoop;
+struct SSLOptions;
+class SSLIOStream;
+namespace detail {
+struct StreamState;
+}
+
+/// Sizes a stream is built with (Tornado's constructor arguments).
+struct StreamOptions {
+  /// The read buffer may not grow past this; passing it closes the stream
+  /// with StreamBufferFullError.
+  std::size_t max_buffer_size = 100 * 1024 * 1024;
+  /// The most one read from the fd asks for; capped at max_buffer_size / 2.
+  std::size_t read_chunk_size = 64 * 1024;
+  /// A write that would queue more than this throws StreamBufferFullError;
+  /// none means unlimited.
+  std::optional<std::size_t> max_write_buffer_size;
+};
+
+/// The read/write/close machinery shared by IOStream, PipeIOStream and
+/// SSLIOStream. Everything here is for the loop's thread (the loop current
+/// when the stream was made).
+class BaseIOStream : public std::enable_shared_from_this<BaseIOStream> {
+ public:
+  /// Receives the chunks of a streaming read, on later loop iterations.
+  using StreamingCallback = detail::Function<void(std::string chunk)>;
+  using CloseCallback = detail::Function<void()>;
+
+  virtual ~BaseIOStream();
+  BaseIOStream(const BaseIOStream&) = delete;
+  BaseIOStream& operator=(const BaseIOStream&) = delete;
+
+  // ---- Reading (one at a time: starting a second throws UsageError) --------
+
+  /// Exactly `n` bytes; with partial, as soon as at least one is there (at
+  /// most n).
+  [[nodiscard]] Future<std::string> read_bytes(std::size_t n, bool partial = false);
+  /// Tornado 5.1's streaming form: the n bytes go to `callback` in chunks as
+  /// they arrive, and the Future resolves (with "") once all n have.
+  [[nodiscard]] Future<std::string> read_bytes(std::size_t n, StreamingCallback callback,
+                                               bool partial = false);
+  /// Everything up to and including `delimiter`. If it is not within
+  /// max_bytes, the stream closes with UnsatisfiableReadError.
+  [[nodiscard]] Future<std::string> read_until(std::string_view delimiter,
+                                               std::optional<std::size_t> max_bytes = {});
+  /// Everything up to and including the end of the first match of `pattern`
+  /// (RE2 syntax, bytes as Latin-1; linear time). Throws ValueError for a bad
+  /// pattern. max_bytes as read_until().
+  [[nodiscard]] Future<std::string> read_until_regex(std::string_view pattern,
+                                                     std::optional<std::size_t> max_bytes = {});
+  /// Fills `buffer` (which must stay valid until the Future resolves) and
+  /// resolves with the byte count: buffer.size(), or with partial whatever
+  /// arrived first (at least 1).
+  [[nodiscard]] Future<std::size_t> read_into(std::span<char> buffer, bool partial = false);
+  /// Everything until the stream closes. Never fails because of the close.
+  [[nodiscard]] Future<std::string> read_until_close();
+  /// Tornado 5.1's streaming form: data goes to `callback` in chunks; the
+  /// Future resolves with "" when the stream closes.
+  [[nodiscard]] Future<std::string> read_until_close(StreamingCallback callback);
+
+  // ---- Writing -------------------------------------------------------------
+
+  /// Sends `data`: as much as the fd takes at once, the rest queued (a moved
+  /// std::string is queued without a copy). The Future resolves once it has
+  /// all gone to the fd. Throws StreamBufferFullError (and queues nothing) if
+  /// the queue would pass max_write_buffer_size.
+  [[nodiscard]] Future<void> write(std::string data);
+  [[nodiscard]] Future<void> write(std::string_view data);
+  [[nodiscard]] Future<void> write(const char* data) { return write(std::string_view(data)); }
+
+  // ---- Closing and state ---------------------------------------------------
+
+  /// Closes the stream (once; later calls do nothing). `cause` becomes
+  /// error() and the real_error() of the StreamClosedErrors that pending
+  /// futures fail with.
+  void close(std::exception_ptr cause = nullptr);
+  void close(std::error_code cause);
+  /// Calls `callback` once, on a later iteration, when the stream closes
+  /// (for any reason). Replaces any earlier callback.
+  void set_close_callback(CloseCallback callback);
+  bool closed() const noexcept;
+  /// True while a read is pending.
+  virtual bool reading() const noexcept;
+  /// True while written data waits to go to the fd.
+  virtual bool writing() const noexcept;
+  /// Sets TCP_NODELAY (send small writes at once); does nothing on
+  /// streams other than TCP.
+  virtual void set_nodelay(bool value);
+  /// Why the stream closed, or null (still open, or closed cleanly).
+  std::exception_ptr error() const noexcept;
+  /// The fd, or -1 once closed.
+  virtual int fileno() const noexcept = 0;
+
+  // ---- Diagnostics -----------------------------------------------------------
+
+  /// Names the stream in describe() and trace events ("client 3").
+  void set_name(std::string name);
+  /// "IOStream 127.0.0.1:41234 -> 127.0.0.1:8888 (fd 7, open, read buffer 0,
+  /// write buffer 12)", for logs and test failures.
+  std::string describe() const;
+  struct Stats {
+    std::size_t read_buffer = 0;      // bytes received, not yet consumed
+    std::size_t write_buffer = 0;     // bytes queued, not yet sent
+    std::uint64_t bytes_read = 0;     // from the fd, ever
+    std::uint64_t bytes_written = 0;  // to the fd, ever
+    std::uint64_t bytes_scanned = 0;  // examined by read_until searches, ever
+  };
+  Stats stats() const noexcept;
+  /// The stream's id in trace events (0 when made while tracing was off).
+  std::uint64_t trace_id() const noexcept;
+
+ protected:
+  // ---- For subclasses (SSLIOStream follows Tornado's structure) ------------
+  //
+  // A subclass supplies the fd operations; the base decides when to call
+  // them. handle_read()/handle_write() run when the fd is readable/writable
+  // and may be overridden to do something first (a TLS handshake) before
+  // calling the base version. add_io_state() adds interest in READ or WRITE;
+  // close(cause) reports a failure. read_from_fd and write_to_fd may also
+  // throw: the stream then closes with the exception as its cause.
+
+  /// What one read_from_fd()/write_to_fd() did.
+  struct IoResult {
+    enum class Status : std::uint8_t { done, would_block, eof, error };
+    Status status = Status::done;
+    std::size_t bytes = 0;  // with done
+    std::error_code error;  // with error
+    /// From a read(2)/write(2)-style return value and errno.
+    static IoResult from_syscall(long result);
+  };
+
+  BaseIOStream(IOLoop& loop, const StreamOptions& options);
+
+  /// Reads into `buffer` (never empty).
+  virtual IoResult read_from_fd(std::span<char> buffer) = 0;
+  /// Writes from `chunks` in order (never empty); eof is not a valid answer.
+  virtual IoResult write_to_fd(std::span<const iovec> chunks) = 0;
+  /// Closes the fd (called once, from close()).
+  virtual void close_fd() = 0;
+  /// The fd's pending error (SO_ERROR), or null. Asked when the loop reports
+  /// ERROR for the fd.
+  virtual std::exception_ptr get_fd_error() { return nullptr; }
+  /// What the stream_opened trace event says it is.
+  virtual trace::StreamKind kind() const noexcept = 0;
+  /// The first word of describe() and its addresses ("IOStream a -> b").
+  virtual std::string default_name() const = 0;
+
+  /// The fd is readable: read into the buffer and finish the pending read.
+  virtual void handle_read();
+  /// The fd is writable: send queued data and resolve finished writes.
+  virtual void handle_write();
+  /// Runs before handle_read/handle_write while connecting() is true.
+  virtual void handle_connect() {}
+  /// A subclass fails its own pending futures (SSLIOStream's handshake)
+  /// here, with StreamClosedError(cause): close() calls it after failing the
+  /// base's futures and before scheduling the close callback.
+  virtual void fail_own_futures(const std::exception_ptr& /*cause*/) {}
+
+  /// Adds `events` (IOLoop::READ/WRITE) to what the stream waits for,
+  /// registering the fd with the loop on first use.
+  void add_io_state(std::uint32_t events);
+  /// Throws StreamClosedError (with error() inside) if closed.
+  void check_closed() const;
+  /// Stops watching the fd and counts the stream as closed, without
+  /// closing the fd or running the close callback, for handing the fd to
+  /// another stream (start_tls).
+  void detach();
+  /// Takes the close callback away (start_tls gives it to the new stream).
+  CloseCallback take_close_callback();
+  const StreamOptions& options() const noexcept;
+  /// Emits stream_opened; the most-derived constructor calls it last.
+  void opened();
+  IOLoop& io_loop() const noexcept;
+  /// True between begin_connect() and end_connect().
+  bool connecting() const noexcept;
+  /// Marks the stream connecting (writes queue until it is connected) and
+  /// returns the Future connect() hands out; close() fails it.
+  Future<void> begin_connect();
+  /// The connection is up: resolves connect()'s Future. Queued writes go out
+  /// when handle_write() runs next (the fd is writable).
+  void end_connect();
+
+ private:
+  void handle_events(std::uint32_t events);
+  void start_read();
+  Future<std::string> start_string_read();
+  void begin_inline_read();
+  void try_inline_read();
+  std::optional<std::size_t> read_to_buffer_loop();
+  std::size_t read_to_buffer();
+  std::optional<std::size_t> find_read_pos();
+  void run_streaming_callback();
+  void read_from_buffer(std::size_t pos);
+  void finish_read(std::size_t size);
+  void maybe_add_error_listener();
+  void update_io_state();
+  void check_max_bytes(std::size_t size) const;
+  void resolve_written_futures();
+  template <class Data>
+  Future<void> write_impl(Data&& data);
+  void signal_closed();
+  void trace_closed();
+
+  std::unique_ptr<detail::StreamState> s_;
+};
+
+/// A stream over a connected (or connecting) socket: TCP or Unix.
+class IOStream : public BaseIOStream {
+ public:
+  /// Takes ownership of `socket` and makes it non-blocking.
+  explicit IOStream(int socket, const StreamOptions& options = {});
+  ~IOStream() override;
+
+  /// Connects the socket to `address`. Writes issued before the connection
+  /// completes are sent after it. Fails with StreamClosedError (the cause
+  /// inside) if the connection fails. server_hostname is for SSLIOStream.
+  [[nodiscard]] Future<void> connect(const SocketAddress& address,
+                                     std::string server_hostname = {});
+  /// Hands the socket to a new SSLIOStream and starts its handshake; this
+  /// stream is closed (detached) at once. Only on an idle stream: no read or
+  /// write pending and nothing buffered, else UsageError.
+  [[nodiscard]] Future<std::shared_ptr<SSLIOStream>> start_tls(bool server_side,
+                                                               const SSLOptions& ssl_options,
+                                                               std::string server_hostname = {});
+  void set_nodelay(bool value) override;
+  int fileno() const noexcept override { return fd_; }
+
+ protected:
+  IoResult read_from_fd(std::span<char> buffer) override;
+  IoResult write_to_fd(std::span<const iovec> chunks) override;
+  void close_fd() override;
+  std::exception_ptr get_fd_error() override;
+  trace::StreamKind kind() const noexcept override;
+  std::string default_name() const override;
+  void handle_connect() override;
+  /// detach() and give up the socket (start_tls); fileno() becomes -1.
+  int detach_socket();
+
+  int fd_;
+
+ private:
+  trace::StreamKind kind_;
+};
+
+/// A stream over one end of a pipe (or any fd read(2)/write(2) work on).
+class PipeIOStream : public BaseIOStream {
+ public:
+  /// Takes ownership of `fd` and makes it non-blocking.
+  explicit PipeIOStream(int fd, const StreamOptions& options = {});
+  ~PipeIOStream() override;
+  int fileno() const noexcept override { return fd_; }
+
+ protected:
+  IoResult read_from_fd(std::span<char> buffer) override;
+  IoResult write_to_fd(std::span<const iovec> chunks) override;
+  void close_fd() override;
+  trace::StreamKind kind() const noexcept override { return trace::StreamKind::pipe; }
+  std::string default_name() const override;
+
+ private:
+  int fd_;
+};
+
+}  // namespace tornado
