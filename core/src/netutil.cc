@@ -155,7 +155,7 @@ std::string SocketAddress::to_string() const {
     case AF_INET:
       return ip() + ":" + std::to_string(port());
     case AF_INET6:
-      return "[" + ip() + "]:" + std::to_string(port());
+      return std::string(1, '[').append(ip()).append("]:").append(std::to_string(port()));
     case AF_UNIX:
       return "unix:" + path();
     default:

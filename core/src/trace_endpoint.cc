@@ -15,6 +15,13 @@
 namespace tornado::trace::detail {
 namespace {
 
+// "\"" + std::string(...) draws a false -Wrestrict from GCC 12 at -O2.
+std::string quoted(std::string_view text) {
+  std::string out(1, '"');
+  out.append(text).push_back('"');
+  return out;
+}
+
 bool parse_unix(std::string_view path, Endpoint& out, std::string& error) {
   sockaddr_un un{};
   if (path.empty() || path.size() >= sizeof un.sun_path) {
@@ -47,7 +54,7 @@ bool parse_tcp(std::string_view rest, Endpoint& out, std::string& error) {
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-    error = "\"" + std::string(port_text) + "\" is not a port number";
+    error = quoted(port_text) + " is not a port number";
     return false;
   }
   sockaddr_in v4{};
@@ -63,7 +70,7 @@ bool parse_tcp(std::string_view rest, Endpoint& out, std::string& error) {
     std::memcpy(&out.address, &v6, sizeof v6);
     out.address_length = sizeof v6;
   } else {
-    error = "\"" + host + "\" is not a numeric IP address (or localhost)";
+    error = quoted(host) + " is not a numeric IP address (or localhost)";
     return false;
   }
   out.kind = Endpoint::Kind::tcp;
