@@ -4,6 +4,7 @@
 #include "tornado/trace_live.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "support.h"
 #include "tornado/errors.h"
 #include "tornado/ioloop.h"
+#include "tornado/iostream.h"
 #include "tornado/locks.h"
 #include "tornado/queues.h"
 #include "tornado/testing.h"
@@ -366,6 +368,11 @@ struct BusyProgram {
     own.call_later(3600s, [] {});
     own.add_handler(
         pipe_fds[0], [](int, std::uint32_t) {}, IOLoop::READ);
+    int stream_pipe[2];
+    EXPECT_EQ(::pipe2(stream_pipe, O_NONBLOCK | O_CLOEXEC), 0);
+    auto writer = std::make_shared<PipeIOStream>(stream_pipe[1]);
+    auto reader = std::make_shared<PipeIOStream>(stream_pipe[0]);
+    (void)writer->write(std::string(100, 'x'));  // sent inline: 100 bytes wait in the pipe
     own.add_callback([this] { ready = true; });
     own.start();
     release.set();  // let the coroutines finish before their objects go
@@ -373,6 +380,8 @@ struct BusyProgram {
     testing::run_one_iteration(own);
     testing::run_one_iteration(own);
     own.remove_handler(pipe_fds[0]);
+    writer->close();
+    reader->close();
     while (!may_exit) std::this_thread::sleep_for(1ms);
   }
 };
@@ -432,6 +441,11 @@ TEST(LiveTrace, AReaderThatAttachesLateFirstReceivesEveryLiveObjectTimerFdAndWai
   EXPECT_EQ(syncs["Lock 'db'"].b, 0u) << "held";
   EXPECT_EQ(syncs["Queue 'jobs'"].b, 3u);
   EXPECT_EQ(syncs["Event 'release'"].b, 0u);
+
+  ASSERT_EQ(snap[Kind::snapshot_stream].size(), 2u) << "the two pipe streams";
+  EXPECT_NE(snap[Kind::snapshot_stream][0].object, 0u);
+  EXPECT_NE(t.string(snap[Kind::snapshot_stream][0].name).find("Pipe"), std::string_view::npos)
+      << t.string(snap[Kind::snapshot_stream][0].name);
 
   std::vector<Event> lock_waiters, event_waiters;
   for (const Event& e : snap[Kind::snapshot_waiter]) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "iostream/stream_registry.h"
 #include "loop_impl.h"
 #include "trace_registry.h"
 
@@ -68,6 +69,11 @@ void LoopImpl::emit_snapshot() {
           ensure_name(record.name, record.site), record.events);
   });
   snapshot_sync_objects(id);
+  for_each_live_stream([this](std::uint64_t& stream_id, const std::string& description,
+                                      std::size_t read_buffer, std::size_t write_buffer) {
+    trace(trace::Kind::snapshot_stream, ensure_id(stream_id), trace::intern(description),
+          read_buffer, write_buffer);
+  });
   trace(trace::Kind::snapshot_end, 0);
 }
 

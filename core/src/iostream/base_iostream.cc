@@ -68,6 +68,7 @@ BaseIOStream::BaseIOStream(IOLoop& loop, const StreamOptions& options)
   s_->options.read_chunk_size = std::clamp<std::size_t>(options.read_chunk_size, 1, half);
   s_->trace_id = trace::new_object_id();
   s_->loop_id = loop.id();
+  s_->node.trace_id = &s_->trace_id;
   detail::link_stream(s_->node, this);
 }
 

@@ -14,6 +14,7 @@ namespace tornado::detail {
 
 struct LiveStream {
   const BaseIOStream* stream = nullptr;
+  std::uint64_t* trace_id = nullptr;  // the stream's, so a snapshot can name an untraced stream
   LiveStream* prev = nullptr;
   LiveStream* next = nullptr;
 };
@@ -24,13 +25,15 @@ void link_stream(LiveStream& node, const BaseIOStream* stream) noexcept;
 void unlink_stream(LiveStream& node) noexcept;
 
 /// Calls fn(id, description, read_buffer, write_buffer) for each live stream
-/// of the calling thread, oldest first. fn must not create or destroy streams.
+/// of the calling thread, oldest first; `id` is a reference (0 for a stream
+/// made while untraced; the trace snapshot gives it one). fn must not create
+/// or destroy streams.
 template <class F>
 void for_each_live_stream(F fn) {
   LiveStream& head = live_streams();
   for (LiveStream* n = head.next; n != nullptr && n != &head; n = n->next) {
     BaseIOStream::Stats s = n->stream->stats();
-    fn(n->stream->trace_id(), n->stream->describe(), s.read_buffer, s.write_buffer);
+    fn(*n->trace_id, n->stream->describe(), s.read_buffer, s.write_buffer);
   }
 }
 
