@@ -12,13 +12,17 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "tornado/ioloop.h"
 #include "tornado/trace.h"
 #include "tornado/trace_file.h"
+#include "tornado/trace_live.h"
 #include "workloads.h"
 
 namespace {
@@ -142,6 +146,30 @@ void BM_CallbackChainTracedToFile(benchmark::State& state) {
   state.counters["per_callback"] = bench::per(kTracedChain);
 }
 BENCHMARK(BM_CallbackChainTracedToFile)->Unit(benchmark::kMillisecond);
+
+// The same chain streamed live (TORNADO_TRACE=unix:PATH) to a reader that
+// keeps up: a LiveListener decoding on another thread, as tornado-viz does.
+void BM_CallbackChainTracedLive(benchmark::State& state) {
+  const std::string path = "/tmp/trace_bench_" + std::to_string(::getpid()) + ".sock";
+  tornado::trace::LiveListener reader("unix:" + path);
+  if (!tornado::trace::start(reader.spec())) state.SkipWithError("cannot start the live trace");
+  if (!reader.accept(std::chrono::seconds(5))) state.SkipWithError(reader.error().c_str());
+  std::atomic<bool> done{false};
+  std::thread reading([&] {
+    while (!done && reader.read(std::chrono::milliseconds(10))) reader.decoder().take_events();
+  });
+  while (!tornado::trace::enabled()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  IOLoop loop;
+  for (auto _ : state) {
+    std::int64_t ran = bench::run_callback_chain(loop, kTracedChain);
+    if (ran != kTracedChain) state.SkipWithError("the chain stopped early");
+  }
+  tornado::trace::stop();
+  done = true;
+  reading.join();
+  state.counters["per_callback"] = bench::per(kTracedChain);
+}
+BENCHMARK(BM_CallbackChainTracedLive)->Unit(benchmark::kMillisecond);
 
 // ---- 7d. The ring and the sink thread -------------------------------------------
 

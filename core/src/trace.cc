@@ -163,6 +163,13 @@ void emit_slow(Kind kind, std::uint16_t loop, std::uint64_t object, std::uint32_
   }
 }
 
+void emit_at(std::uint64_t ts_ns, Kind kind, std::uint16_t loop, std::uint64_t object,
+             std::uint32_t name, std::uint64_t a, std::uint64_t b) {
+  if (Sink* sink = g_sink.load(std::memory_order_acquire)) {
+    sink->on_event(Event{ts_ns, kind, loop, name, object, a, b});
+  }
+}
+
 std::vector<std::pair<std::uint32_t, std::string>> strings_from(std::uint32_t first) {
   Strings& s = strings();
   std::lock_guard lock(s.mutex);
