@@ -8,7 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <string>
+#include <span>
 #include <vector>
 
 #include "tornado/trace.h"
@@ -64,21 +64,23 @@ class TraceRing {
     tail_.store(tail, std::memory_order_release);
   }
 
-  /// Consumer only: appends what is ready to `out` as raw 40-byte events
-  /// (the file format's events payload), skipping a copy through a vector.
-  /// Returns how many.
-  std::uint64_t drain_bytes(std::string& out) {
+  /// Consumer only: the events ready now, as up to two contiguous runs (to
+  /// the end of the slots, then from the start), left in place until
+  /// consume(): the sink writes them straight from the ring.
+  struct Readable {
+    std::span<const trace::Event> first, second;
+    std::size_t size() const noexcept { return first.size() + second.size(); }
+  };
+  Readable readable() const noexcept {
     std::uint64_t tail = tail_.load(std::memory_order_relaxed);
     std::uint64_t head = head_.load(std::memory_order_acquire);
-    std::uint64_t n = head - tail;
-    while (tail != head) {
-      std::uint64_t at = tail & (kCapacity - 1);
-      std::uint64_t run = std::min(head - tail, kCapacity - at);
-      out.append(reinterpret_cast<const char*>(slots_.get() + at), run * sizeof(trace::Event));
-      tail += run;
-    }
-    tail_.store(tail, std::memory_order_release);
-    return n;
+    std::uint64_t at = tail & (kCapacity - 1);
+    std::uint64_t first = std::min(head - tail, kCapacity - at);
+    return {{slots_.get() + at, first}, {slots_.get(), head - tail - first}};
+  }
+  /// Consumer only: frees the oldest n events readable() showed.
+  void consume(std::uint64_t n) noexcept {
+    tail_.store(tail_.load(std::memory_order_relaxed) + n, std::memory_order_release);
   }
 
   /// Consumer only, once the producer has stopped pushing (the transport is

@@ -3,9 +3,12 @@
 #include "trace_transport.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -80,9 +83,7 @@ std::size_t Transport::pass(bool last) {
     output_->finish(encode(true));
     in_session_ = false;
   } else if (output_->has_room() && awaiting_snapshot_.empty()) {
-    std::string out = encode(false);  // the strings
-    drained = drain_records(out);
-    output_->send(std::move(out));
+    drained = send_from_rings(encode(false));  // encode(): the new strings
   } else if (output_->has_room()) {
     drain(false);
     drained = events_.size();
@@ -91,28 +92,44 @@ std::size_t Transport::pass(bool last) {
   return drained;
 }
 
-// The common case, no loop awaiting its snapshot: each ring's events go
-// straight from its slots into an events record of their own.
-std::size_t Transport::drain_records(std::string& out) {
+// The common case, no loop awaiting its snapshot: `strings`, then one events
+// record per ring, sent straight from the rings' slots.
+std::size_t Transport::send_from_rings(std::string strings) {
   std::vector<std::shared_ptr<TraceRing>> rings;
   {
     std::lock_guard lock(mutex_);
     rings = rings_;
   }
+  std::vector<std::string_view> parts{strings};
+  std::vector<std::array<char, 8>> headers(rings.size());
+  std::vector<std::size_t> taken(rings.size());
+  auto bytes = [](std::span<const Event> run) {
+    return std::string_view(reinterpret_cast<const char*>(run.data()), run.size_bytes());
+  };
   std::size_t total = 0;
-  for (const auto& ring : rings) {
-    std::size_t start = out.size();
-    append_events(out, {});  // the record header; its length is filled in below
-    auto n = static_cast<std::uint32_t>(ring->drain_bytes(out));
-    if (n == 0) {
-      out.resize(start);
-      continue;
-    }
-    std::uint32_t length = n * static_cast<std::uint32_t>(sizeof(Event));
-    std::memcpy(out.data() + start + 4, &length, sizeof length);
-    total += n;
+  for (std::size_t i = 0; i < rings.size(); ++i) {
+    TraceRing::Readable r = rings[i]->readable();
+    taken[i] = r.size();
+    if (taken[i] == 0) continue;
+    std::string header;
+    append_events(header, {});
+    auto length = static_cast<std::uint32_t>(taken[i] * sizeof(Event));
+    std::memcpy(header.data() + 4, &length, sizeof length);
+    std::memcpy(headers[i].data(), header.data(), 8);
+    parts.push_back(std::string_view(headers[i].data(), 8));
+    parts.push_back(bytes(r.first));
+    if (!r.second.empty()) parts.push_back(bytes(r.second));
+    total += taken[i];
   }
+  output_->send_parts(parts);
+  for (std::size_t i = 0; i < rings.size(); ++i) rings[i]->consume(taken[i]);
   return total;
+}
+
+void Output::send_parts(std::span<const std::string_view> parts) {
+  std::string joined;
+  for (std::string_view part : parts) joined.append(part);
+  send(std::move(joined));
 }
 
 // A reader has attached: what is already in the rings predates it (or a
@@ -196,6 +213,26 @@ class FileOutput final : public Output {
   }
   bool has_room() const override { return true; }
   void send(std::string bytes) override { write_all(bytes); }
+  void send_parts(std::span<const std::string_view> parts) override {
+    std::vector<iovec> iov;
+    for (std::string_view part : parts) {
+      if (!part.empty()) iov.push_back({const_cast<char*>(part.data()), part.size()});
+    }
+    std::size_t next = 0;
+    while (next < iov.size() && !failed_) {
+      int count = static_cast<int>(std::min<std::size_t>(iov.size() - next, IOV_MAX));
+      ssize_t n = ::writev(fd_, iov.data() + next, count);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return fail();
+      // Skip what was written; a part written in part stays, trimmed.
+      auto left = static_cast<std::size_t>(n);
+      while (next < iov.size() && left >= iov[next].iov_len) left -= iov[next++].iov_len;
+      if (left > 0) {
+        iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + left;
+        iov[next].iov_len -= left;
+      }
+    }
+  }
   void finish(std::string bytes) override { write_all(bytes); }
 
  private:
@@ -203,14 +240,15 @@ class FileOutput final : public Output {
     while (!bytes.empty() && !failed_) {
       ssize_t n = ::write(fd_, bytes.data(), bytes.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        log::error(std::string("trace: writing the trace file failed: ") + std::strerror(errno) +
-                   "; the rest of the trace is lost");
-        failed_ = true;
-        return;
-      }
+      if (n <= 0) return fail();
       bytes.remove_prefix(static_cast<std::size_t>(n));
     }
+  }
+
+  void fail() {
+    log::error(std::string("trace: writing the trace file failed: ") + std::strerror(errno) +
+               "; the rest of the trace is lost");
+    failed_ = true;
   }
 
   const int fd_;

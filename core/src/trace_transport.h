@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +37,9 @@ class Output {
   /// the rings fill and drop instead of the loop waiting).
   virtual bool has_room() const = 0;
   virtual void send(std::string bytes) = 0;
+  /// send() of the parts one after the other. A file writes them with one
+  /// writev, straight from the rings; the default joins them first.
+  virtual void send_parts(std::span<const std::string_view> parts);
   /// The last bytes of the trace; waits a bounded time for them to leave.
   virtual void finish(std::string bytes) = 0;
   /// How long the sink thread may sleep between passes.
@@ -72,7 +76,7 @@ class Transport final : public Sink {
   void begin_session();
   void end_session();
   void drain(bool last);
-  std::size_t drain_records(std::string& out);
+  std::size_t send_from_rings(std::string strings);
   std::string encode(bool last);
 
   std::unique_ptr<Output> output_;
