@@ -4,7 +4,9 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +23,11 @@
 namespace tornado::trace::detail {
 
 using tornado::detail::TraceRing;
+
+namespace {
+std::mutex g_stats_mutex;
+TransportStats g_last_stats;
+}  // namespace
 
 Transport::Transport(std::unique_ptr<Output> output, std::uint64_t generation)
     : output_(std::move(output)), generation_(generation) {
@@ -49,6 +56,7 @@ TraceRing& Transport::ring_for_this_thread() {
 }
 
 void Transport::run() {
+  ::pthread_setname_np(::pthread_self(), "tornado-trace");  // as top and gdb show it
   std::unique_lock lock(mutex_);
   bool busy = false;
   for (;;) {
@@ -57,10 +65,22 @@ void Transport::run() {
     if (!stopping_ && !busy) wakeup_.wait_for(lock, output_->pass_interval());
     bool stop = stopping_;
     lock.unlock();
-    busy = pass(stop) >= TraceRing::kCapacity / 8;
+    std::size_t drained = pass(stop);
+    events_sent_ += drained;
+    busy = drained >= TraceRing::kCapacity / 8;
     lock.lock();
-    if (stop) return;
+    if (stop) break;
   }
+  timespec cpu{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+  std::lock_guard stats_lock(g_stats_mutex);
+  g_last_stats = {events_sent_, static_cast<std::uint64_t>(cpu.tv_sec) * 1'000'000'000u +
+                                    static_cast<std::uint64_t>(cpu.tv_nsec)};
+}
+
+TransportStats last_transport_stats() {
+  std::lock_guard lock(g_stats_mutex);
+  return g_last_stats;
 }
 
 std::size_t Transport::pass(bool last) {

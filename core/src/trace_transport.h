@@ -46,6 +46,14 @@ class Output {
   virtual std::chrono::milliseconds pass_interval() const { return std::chrono::milliseconds(5); }
 };
 
+/// What the last transport's sink thread did, recorded as it ended: for
+/// benchmarks (events per second of the sink thread's own CPU time).
+struct TransportStats {
+  std::uint64_t events_sent = 0;  // events drained while a reader was attached
+  std::uint64_t cpu_ns = 0;       // the sink thread's CPU time
+};
+TransportStats last_transport_stats();
+
 std::unique_ptr<Output> make_file_output(int fd);
 std::unique_ptr<Output> make_live_output(std::string spec, Endpoint endpoint);
 
@@ -89,7 +97,8 @@ class Transport final : public Sink {
   std::vector<Event> events_;
   std::uint32_t next_string_ = 1;
   bool in_session_ = false;
-  std::set<std::uint16_t> awaiting_snapshot_;  // loops whose events wait for their snapshot
+  std::set<std::uint16_t> awaiting_snapshot_;
+  std::uint64_t events_sent_ = 0;  // loops whose events wait for their snapshot
   std::thread thread_;
 };
 
