@@ -50,7 +50,9 @@ struct SSLOptions;
 class SSLIOStream;
 namespace detail {
 struct StreamState;
-}
+class TlsContext;
+class TlsConnection;
+}  // namespace detail
 
 /// Sizes a stream is built with (Tornado's constructor arguments).
 struct StreamOptions {
@@ -261,8 +263,8 @@ class IOStream : public BaseIOStream {
   /// Connects the socket to `address`. Writes issued before the connection
   /// completes are sent after it. Fails with StreamClosedError (the cause
   /// inside) if the connection fails. server_hostname is for SSLIOStream.
-  [[nodiscard]] Future<void> connect(const SocketAddress& address,
-                                     std::string server_hostname = {});
+  [[nodiscard]] virtual Future<void> connect(const SocketAddress& address,
+                                             std::string server_hostname = {});
   /// Hands the socket to a new SSLIOStream and starts its handshake; this
   /// stream is closed (detached) at once. Only on an idle stream: no read or
   /// write pending and nothing buffered, else UsageError.
@@ -273,6 +275,7 @@ class IOStream : public BaseIOStream {
   int fileno() const noexcept override { return fd_; }
 
  protected:
+  friend class TCPClient;  // its TLS connect keeps the SSLIOStream to close on timeout
   IoResult read_from_fd(std::span<char> buffer) override;
   IoResult write_to_fd(std::span<const iovec> chunks) override;
   void close_fd() override;
@@ -282,11 +285,99 @@ class IOStream : public BaseIOStream {
   void handle_connect() override;
   /// detach() and give up the socket (start_tls); fileno() becomes -1.
   int detach_socket();
+  /// For subclasses: the same, but leaves opened() to the subclass's
+  /// constructor, so stream_opened names the right kind.
+  IOStream(int socket, const StreamOptions& options, bool trace_opened);
 
   int fd_;
 
  private:
   trace::StreamKind kind_;
+};
+
+/// A TLS stream over a socket (tornado.iostream.SSLIOStream), on OpenSSL.
+///
+///   auto stream = std::make_shared<SSLIOStream>(socket(AF_INET, SOCK_STREAM, 0), SSLOptions{});
+///   co_await stream->connect(address, "example.com");  // TCP, then the TLS handshake
+///
+/// The handshake never blocks: on a connected socket it starts on the next
+/// loop iteration (or with the first read, write or wait_for_handshake(),
+/// if sooner), on another at the end of connect(); reads and writes issued
+/// before it finishes wait for it. A client sends server_hostname as SNI and, by
+/// default, checks the server's certificate against the system CA store and
+/// that it names server_hostname. A failed handshake logs one line, closes
+/// this stream only, and fails wait_for_handshake() with SSLError (its
+/// reason() is OpenSSL's) and other pending futures with StreamClosedError
+/// holding that SSLError. close() sends close_notify if the socket takes it
+/// at once (it never waits). Loop thread only, as every stream.
+class SSLIOStream : public IOStream {
+ public:
+  /// Takes ownership of `socket`, connected (the handshake can start) or not
+  /// yet (call connect()). Throws SSLError for options OpenSSL rejects, and
+  /// UsageError for a client on a connected socket that checks hostnames
+  /// without a server_hostname; the socket is closed either way.
+  SSLIOStream(int socket, const SSLOptions& ssl_options, bool server_side = false,
+              std::string server_hostname = {}, const StreamOptions& options = {});
+  /// The same with a context shared by many streams (TCPServer, TCPClient):
+  /// its side (server or client) is the stream's.
+  SSLIOStream(int socket, std::shared_ptr<const detail::TlsContext> context,
+              std::string server_hostname = {}, const StreamOptions& options = {});
+  ~SSLIOStream() override;
+
+  /// Connects, then handshakes; the Future resolves once both are done (or
+  /// fails as wait_for_handshake()). server_hostname, if given, replaces the
+  /// constructor's. Throws UsageError as the constructor does.
+  [[nodiscard]] Future<void> connect(const SocketAddress& address,
+                                     std::string server_hostname = {}) override;
+  /// Resolves once the handshake has finished (at once if it has). One
+  /// waiter at a time: a second call before the first resolves throws
+  /// UsageError.
+  [[nodiscard]] Future<void> wait_for_handshake();
+  /// True while a read is pending or the handshake waits to receive.
+  bool reading() const noexcept override;
+  /// True while written data waits to go out; during the handshake, only
+  /// while the handshake itself waits to send (queued data waits for it).
+  bool writing() const noexcept override;
+
+  /// After the handshake (else ""): "TLSv1.3", "TLS_AES_256_GCM_SHA384", the
+  /// ALPN protocol agreed on, the peer certificate's subject
+  /// ("CN=localhost"), and the SNI name sent (client) or received (server).
+  std::string protocol() const;
+  std::string cipher() const;
+  std::string selected_alpn_protocol() const;
+  std::string peer_certificate_subject() const;
+  std::string server_name() const;
+
+ protected:
+  IoResult read_from_fd(std::span<char> buffer) override;
+  IoResult write_to_fd(std::span<const iovec> chunks) override;
+  void close_fd() override;
+  trace::StreamKind kind() const noexcept override { return trace::StreamKind::tls; }
+  std::string default_name() const override;
+  void handle_read() override;
+  void handle_write() override;
+  void handle_connect() override;
+  void fail_own_futures(const std::exception_ptr& cause) override;
+
+ private:
+  void make_session();
+  bool do_handshake();
+  void finish_handshake();
+  void fail_handshake();
+  std::span<const char> coalesce(std::span<const iovec> chunks);
+
+  std::shared_ptr<const detail::TlsContext> context_;
+  std::unique_ptr<detail::TlsConnection> tls_;
+  std::string server_hostname_;
+  std::optional<Future<void>> handshake_future_;
+  std::string scratch_;  // small queued chunks gathered into one record
+  std::shared_ptr<char> alive_ = std::make_shared<char>();  // expires with the stream
+  bool accepting_ = true;                                   // the handshake has not finished
+  bool handshake_begun_ = false;
+  bool handshake_reading_ = false;
+  bool handshake_writing_ = false;
+  bool read_wants_write_ = false;  // a read must wait for the fd to take a write first
+  bool write_wants_read_ = false;  // and the other way round
 };
 
 /// A stream over one end of a pipe (or any fd read(2)/write(2) work on).

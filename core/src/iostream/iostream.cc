@@ -35,12 +35,14 @@ SocketAddress peer_address(int fd) {
 
 }  // namespace
 
-IOStream::IOStream(int socket, const StreamOptions& options)
+IOStream::IOStream(int socket, const StreamOptions& options) : IOStream(socket, options, true) {}
+
+IOStream::IOStream(int socket, const StreamOptions& options, bool trace_opened)
     : BaseIOStream(IOLoop::current(), options), fd_(socket) {
   set_non_blocking(fd_);
   kind_ = local_address(fd_).family() == AF_UNIX ? trace::StreamKind::unix_socket
                                                  : trace::StreamKind::tcp;
-  opened();
+  if (trace_opened) opened();
 }
 
 IOStream::~IOStream() {
