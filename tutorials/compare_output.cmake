@@ -1,15 +1,18 @@
-# cmake -D PROGRAM=exe -D EXPECTED=file -D ACTUAL=file -P compare_output.cmake
+# cmake -D PROGRAM=exe [-D ARGS=a;b] -D EXPECTED=file -D ACTUAL=file -P compare_output.cmake
 #
-# Runs PROGRAM, saves its stdout to ACTUAL, and fails unless the program exits
-# 0 and ACTUAL equals EXPECTED (line endings ignored). stderr passes through.
+# Runs PROGRAM with ARGS (a CMake list), saves its stdout to ACTUAL, and fails
+# unless the program exits 0 within 10 seconds (the promise every step's
+# --demo makes) and ACTUAL equals EXPECTED (line endings ignored). stderr
+# passes through.
 foreach(var PROGRAM EXPECTED ACTUAL)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "compare_output.cmake: -D ${var}=... is required")
   endif()
 endforeach()
 
-execute_process(COMMAND "${PROGRAM}"
+execute_process(COMMAND "${PROGRAM}" ${ARGS}
   OUTPUT_FILE "${ACTUAL}"
+  TIMEOUT 10
   RESULT_VARIABLE exit_code)
 if(NOT exit_code STREQUAL "0")
   file(READ "${ACTUAL}" actual_text)

@@ -1,11 +1,11 @@
 // Step 2: the IOLoop. Callbacks, a one-shot timer and a periodic timer share
 // one thread, and the loop decides the order they run in.
 //
-//   tutorial-02-ioloop             prints what ran, in order
-//   tutorial-02-ioloop trace.txt   also writes the loop's trace events there
+//   tutorial-02-ioloop [--demo] [trace.txt]   prints what ran, in order (and writes a trace)
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 
 #include "tornado/ioloop.h"
 #include "tornado/trace.h"
@@ -71,11 +71,17 @@ bool write_trace(const tornado::trace::MemorySink& sink, const char* path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The lesson is the demo, so --demo changes nothing; any other argument is
+  // the trace's path.
+  const char* trace_path = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--demo") trace_path = argv[i];
+  }
   tornado::trace::MemorySink sink;
-  bool tracing = argc > 1;
+  bool tracing = trace_path != nullptr;
   if (tracing) tornado::trace::attach(&sink);  // before the loop exists, so its setup is traced too
   run_lesson();
   if (!tracing) return 0;
   tornado::trace::detach();
-  return write_trace(sink, argv[1]) ? 0 : 1;
+  return write_trace(sink, trace_path) ? 0 : 1;
 }
