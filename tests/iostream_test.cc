@@ -878,3 +878,32 @@ TEST_F(SocketTest, RandomChunkingsGiveTheSameReadResults) {
 
 }  // namespace
 }  // namespace tornado
+
+namespace tornado {
+namespace {
+
+// IOLoop::close(all_fds) asks a registered stream to close instead of closing
+// its fd underneath it: the stream would close the same number again later,
+// by then perhaps another file's.
+TEST(StreamAndLoopClose, CloseAllFdsClosesAStreamsFdExactlyOnce) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  auto loop = std::make_unique<testing::CurrentLoop>();
+  auto stream = std::make_shared<IOStream>(sv[0]);
+  Future<std::string> pending = stream->read_bytes(1);  // registers the fd with the loop
+
+  loop->close(true);
+
+  EXPECT_TRUE(stream->closed());
+  char byte;
+  EXPECT_EQ(::read(sv[1], &byte, 1), 0) << "the peer sees the stream's end";
+  int reused = ::dup(sv[1]);  // the lowest free number: the stream's old fd
+  ASSERT_EQ(reused, sv[0]);
+  stream.reset();
+  EXPECT_NE(::fcntl(reused, F_GETFD), -1) << "the stream closed its fd a second time";
+  ::close(reused);
+  ::close(sv[1]);
+}
+
+}  // namespace
+}  // namespace tornado

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite:
 #   dev   preset: every test (unit, install, tutorials) under ASan + UBSan
-#   fuzz:         tests/fuzz/run.sh, libFuzzer on the trace file decoder (20 s)
+#   fuzz:         tests/fuzz/run.sh, libFuzzer on the trace decoder and HTTP parser (40 s)
 #   tsan  preset: the cross-thread tests (ctest label `threads`) under TSan
 # Both presets always run; the summary at the end lists each step's result and
 # the exit status is nonzero if any step failed.
@@ -40,8 +40,8 @@ if [[ -f visualizer/CMakeLists.txt ]]; then
 fi
 run_step "dependencies" tests/deps.sh "${deps_args[@]}" || { printf '\nFAIL: could not install dependencies\n'; exit 1; }
 run_preset dev
-# libFuzzer on the trace decoder, bounded (about 30 s with the build).
-run_step "fuzz: trace decode" tests/fuzz/run.sh 20 || true
+# libFuzzer on the trace decoder and the HTTP request parser, 20 s each.
+run_step "fuzz: trace decode, HTTP parser" tests/fuzz/run.sh 40 || true
 run_preset tsan
 
 printf '\n==== tests/run.sh summary ====\n'

@@ -80,12 +80,12 @@ void LoopImpl::schedule_from_signal(IOLoop::Callback fn, const Site& site) noexc
 }
 
 void LoopImpl::add_handler(int fd, IOLoop::Handler fn, std::uint32_t mask, const Site& site,
-                           bool internal) {
+                           bool internal, IOLoop::Callback closer) {
   if (handlers.find(fd) != nullptr) {
     throw std::logic_error("IOLoop::add_handler: fd " + std::to_string(fd) +
                            " already has a handler; call remove_handler first");
   }
-  HandlerRecord record{std::move(fn), site, mask | IOLoop::ERROR, 0, 0, internal};
+  HandlerRecord record{std::move(fn), site, mask | IOLoop::ERROR, 0, 0, internal, std::move(closer)};
   if (trace::enabled()) record.name = trace::intern(site);
   HandlerRecord& r = handlers.insert(fd, std::move(record));
   try {
@@ -123,7 +123,18 @@ void LoopImpl::close(bool all_fds) {
   Site site;
   while (signals.pop(fn, site)) fn.reset();
   timers.clear();
-  if (all_fds) handlers.for_each_user([](int fd, HandlerRecord&) { ::close(fd); });
+  // An owner that closes its own fd (a stream) is asked to; closing the fd
+  // here too would close it twice, the second time perhaps someone else's.
+  if (all_fds) {
+    handlers.for_each_user([](int fd, HandlerRecord& r) {
+      if (r.closer) {
+        IOLoop::Callback closer = std::move(r.closer);
+        closer();  // may remove the handler: r is kept alive until clear()
+      } else {
+        ::close(fd);
+      }
+    });
+  }
   handlers.clear();
   trace(trace::Kind::loop_closed, 0);
 }
@@ -261,6 +272,11 @@ void IOLoop::remove_timeout(TimeoutHandle handle) {
 
 void IOLoop::add_handler_impl(int fd, Handler handler, std::uint32_t events, const Site& site) {
   impl_->add_handler(fd, std::move(handler), events, site, false);
+}
+
+void detail::add_owned_handler(IOLoop& loop, int fd, IOLoop::Handler handler,
+                               std::uint32_t events, IOLoop::Callback closer, const Site& site) {
+  loop.impl_->add_handler(fd, std::move(handler), events, site, false, std::move(closer));
 }
 
 void IOLoop::update_handler(int fd, std::uint32_t events) {

@@ -45,7 +45,8 @@ struct LoopImpl {
   void schedule(IOLoop::Callback&& fn, const Site& site);
   void schedule_foreign(ReadyCallback cb);
   void schedule_from_signal(IOLoop::Callback fn, const Site& site) noexcept;
-  void add_handler(int fd, IOLoop::Handler fn, std::uint32_t mask, const Site& site, bool internal);
+  void add_handler(int fd, IOLoop::Handler fn, std::uint32_t mask, const Site& site, bool internal,
+                   IOLoop::Callback closer = {});
   void close(bool all_fds);
   void destroy_suspended();
 

@@ -44,6 +44,10 @@ template <class T>
 struct FutureValue<Future<T>> {
   using type = T;
 };
+/// add_handler for an fd whose owner closes it (streams, pidfds): close(true)
+/// calls `closer` instead of closing the fd itself, so it is closed once.
+void add_owned_handler(IOLoop& loop, int fd, Function<void(int, std::uint32_t)> handler,
+                       std::uint32_t events, Function<void()> closer, const Site& site);
 }  // namespace detail
 
 /// Names a pending timeout for remove_timeout(). Removing a timeout that
@@ -125,7 +129,8 @@ class IOLoop {
   void stop();
   /// Frees the loop's resources: pending callbacks and timers are dropped,
   /// coroutines still suspended on it are destroyed, and with all_fds the
-  /// registered fds are closed. Later add_callback() calls are ignored.
+  /// registered fds are closed (a stream's or a subprocess watcher's by its
+  /// owner, so that no fd is closed twice). Later add_callback() calls are ignored.
   /// Loop thread only, not while running.
   void close(bool all_fds = false);
   /// Runs the loop until func()'s result is ready and returns it. func may
@@ -265,6 +270,8 @@ class IOLoop {
   friend struct detail::LoopImpl;
   friend struct detail::SuspendedNode;
   friend void detail::schedule(IOLoop* loop, Callback fn, const Site& site);
+  friend void detail::add_owned_handler(IOLoop& loop, int fd, Handler handler,
+                                        std::uint32_t events, Callback closer, const Site& site);
 
   template <class F>
   Callback wrap(F&& fn, const Site& site);

@@ -452,10 +452,14 @@ void BaseIOStream::add_io_state(std::uint32_t events) {
     }
     s_->io_state = IOLoop::ERROR | events;
     // The loop holds the stream while it waits for the fd (see iostream.h).
-    s_->loop.add_handler(
-        fileno(),
-        named("IOStream", [self](int, std::uint32_t ready) { self->handle_events(ready); }),
-        s_->io_state);
+    // IOLoop::close(all_fds) asks the stream to close rather than closing the
+    // fd under it (which the stream would then close a second time).
+    detail::add_owned_handler(
+        s_->loop, fileno(), [self](int, std::uint32_t ready) { self->handle_events(ready); },
+        s_->io_state, [weak = std::weak_ptr<BaseIOStream>(self)] {
+          if (auto stream = weak.lock()) stream->close();
+        },
+        Site{std::source_location::current(), "IOStream"});
   } else if ((s_->io_state & events) != events) {
     s_->io_state |= events;
     s_->loop.update_handler(fileno(), s_->io_state);

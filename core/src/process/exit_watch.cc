@@ -39,10 +39,17 @@ bool watch_with_pidfd(const std::shared_ptr<ChildState>& child) {
   long fd = ::syscall(SYS_pidfd_open, child->pid, 0);  // close-on-exec by definition
   if (fd < 0) return false;                            // ENOSYS before Linux 5.3, or filtered out
   child->pidfd = static_cast<int>(fd);
-  child->loop->add_handler(
-      child->pidfd,
-      named("Subprocess exit", [child](int, std::uint32_t) { on_pidfd_ready(*child); }),
-      IOLoop::READ);
+  // The child's state owns the pidfd: IOLoop::close(all_fds) lets it close it.
+  detail::add_owned_handler(
+      *child->loop, child->pidfd, [child](int, std::uint32_t) { on_pidfd_ready(*child); },
+      IOLoop::READ,
+      [weak = std::weak_ptr<ChildState>(child)] {
+        if (auto c = weak.lock(); c && c->pidfd >= 0) {
+          ::close(c->pidfd);
+          c->pidfd = -1;
+        }
+      },
+      Site{std::source_location::current(), "Subprocess exit"});
   return true;
 }
 
