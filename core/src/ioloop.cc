@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "loop_impl.h"
-#include "trace_registry.h"
 #include "tornado/log.h"
+#include "trace_registry.h"
 
 namespace tornado {
 namespace {
@@ -85,7 +85,8 @@ void LoopImpl::add_handler(int fd, IOLoop::Handler fn, std::uint32_t mask, const
     throw std::logic_error("IOLoop::add_handler: fd " + std::to_string(fd) +
                            " already has a handler; call remove_handler first");
   }
-  HandlerRecord record{std::move(fn), site, mask | IOLoop::ERROR, 0, 0, internal, std::move(closer)};
+  HandlerRecord record{std::move(fn),    site, mask | IOLoop::ERROR, 0, 0, internal,
+                       std::move(closer)};
   if (trace::enabled()) record.name = trace::intern(site);
   HandlerRecord& r = handlers.insert(fd, std::move(record));
   try {
@@ -274,8 +275,8 @@ void IOLoop::add_handler_impl(int fd, Handler handler, std::uint32_t events, con
   impl_->add_handler(fd, std::move(handler), events, site, false);
 }
 
-void detail::add_owned_handler(IOLoop& loop, int fd, IOLoop::Handler handler,
-                               std::uint32_t events, IOLoop::Callback closer, const Site& site) {
+void detail::add_owned_handler(IOLoop& loop, int fd, IOLoop::Handler handler, std::uint32_t events,
+                               IOLoop::Callback closer, const Site& site) {
   loop.impl_->add_handler(fd, std::move(handler), events, site, false, std::move(closer));
 }
 
