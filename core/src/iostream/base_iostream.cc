@@ -242,6 +242,8 @@ std::size_t BaseIOStream::read_to_buffer() {
     case IoResult::Status::done:
       break;
     case IoResult::Status::would_block:
+      // Nothing came: do not keep a read_chunk_size block per idle stream.
+      buffer.release_if_empty();
       return 0;
     case IoResult::Status::eof:
       close();

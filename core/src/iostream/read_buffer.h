@@ -24,6 +24,12 @@ class ReadBuffer {
   std::span<char> prepare(std::size_t n);
   void commit(std::size_t n) noexcept { end_ += n; }
 
+  /// Frees the block if it holds no data, e.g. after prepare() for a read
+  /// that found nothing, so an idle stream holds no buffer memory.
+  void release_if_empty() noexcept {
+    if (empty()) consumed(0);
+  }
+
   /// Removes the first n bytes and returns them.
   std::string take(std::size_t n);
   /// Removes the first out.size() bytes into `out`.
