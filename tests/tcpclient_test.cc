@@ -154,6 +154,22 @@ TEST_F(TCPClientTest, ConnectsWithTheDefaultResolver) {
   EXPECT_EQ(server.peers.size(), 1u);
 }
 
+// Awaited inside a coroutine, as users write it: no temporary of the
+// co_await expression may be a coroutine parameter (GCC 12 relocates those
+// bitwise; a std::string inside them was freed from the wrong address).
+Future<std::shared_ptr<IOStream>> connect_from_a_coroutine(TCPClient& client, std::uint16_t port) {
+  co_return co_await client.connect("127.0.0.1", port);
+}
+
+TEST_F(TCPClientTest, ConnectAwaitedInACoroutineWithDefaultOptions) {
+  EchoServer server("127.0.0.1");
+  TCPClient client;
+
+  auto stream = run([&] { return connect_from_a_coroutine(client, server.address.port()); });
+
+  EXPECT_EQ(echo_once(stream, server), "ping\n");
+}
+
 TEST_F(TCPClientTest, RefusedConnectionFailsWithItsCause) {
   TCPClient client;
   SocketAddress nobody = closed_port("127.0.0.1");

@@ -173,8 +173,20 @@ TCPClient::TCPClient(std::shared_ptr<Resolver> resolver, Duration initial_connec
     : resolver_(resolver ? std::move(resolver) : std::make_shared<DefaultExecutorResolver>()),
       initial_connect_timeout_(initial_connect_timeout) {}
 
-Future<std::shared_ptr<IOStream>> TCPClient::connect(std::string host, std::uint16_t port,
+// The public connect()s are plain functions, so that no temporary of the
+// caller's co_await expression has to be a coroutine parameter: GCC 12
+// relocates those bitwise, breaking a std::string's small-string buffer.
+Future<std::shared_ptr<IOStream>> TCPClient::connect(std::string_view host, std::uint16_t port) {
+  return connect_impl(std::string(host), port, ConnectOptions{});
+}
+
+Future<std::shared_ptr<IOStream>> TCPClient::connect(std::string_view host, std::uint16_t port,
                                                      ConnectOptions options) {
+  return connect_impl(std::string(host), port, std::move(options));
+}
+
+Future<std::shared_ptr<IOStream>> TCPClient::connect_impl(std::string host, std::uint16_t port,
+                                                          ConnectOptions options) {
   std::optional<TimePoint> deadline;
   if (options.timeout) deadline = IOLoop::current().time() + *options.timeout;
   Resolver::Result addresses =

@@ -62,10 +62,18 @@ class TCPClient {
   /// if the name does not resolve, with SSLError if the handshake fails.
   /// Throws std::system_error at once if source_ip/source_port cannot be
   /// bound. Loop thread only.
-  [[nodiscard]] Future<std::shared_ptr<IOStream>> connect(std::string host, std::uint16_t port,
-                                                          ConnectOptions options = {});
+  [[nodiscard]] Future<std::shared_ptr<IOStream>> connect(std::string_view host,
+                                                          std::uint16_t port);
+  /// GCC 12 note: inside a coroutine, pass a named ConnectOptions, not a
+  /// temporary built in the co_await expression (GCC 12 relocates such
+  /// temporaries bitwise, which breaks the strings inside).
+  [[nodiscard]] Future<std::shared_ptr<IOStream>> connect(std::string_view host,
+                                                          std::uint16_t port,
+                                                          ConnectOptions options);
 
  private:
+  Future<std::shared_ptr<IOStream>> connect_impl(std::string host, std::uint16_t port,
+                                                 ConnectOptions options);
   std::shared_ptr<Resolver> resolver_;
   Duration initial_connect_timeout_;
 };
