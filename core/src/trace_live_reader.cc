@@ -35,6 +35,7 @@ LiveListener::~LiveListener() {
 
 bool LiveListener::accept(milliseconds timeout) {
   disconnect();
+  error_.clear();  // an earlier attempt's error is not this one's
   pollfd p{listen_, POLLIN, 0};
   if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {
     error_ = "no program connected within " + std::to_string(timeout.count()) + " ms";
