@@ -1,36 +1,30 @@
 #!/usr/bin/env bash
-# The main job: build the release preset and run the sample program
-# (tutorials/02-ioloop), which shows the loop at work and writes a trace.
+# The main job: build the release preset, then run the sample echo server
+# (tutorials/05-echo, which starts its own clients with --demo) under
+# tornado-viz. With a display the visualizer opens live on it; with none
+# (CI, ssh) the session is recorded headless under Xvfb and leaves a
+# screenshot, the panels' state as JSON, the recording, and a Perfetto trace
+# in build/release/viz-demo/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-sample=tutorial-02-ioloop
-trace="build/release/sample-trace.txt"
+sample=tutorial-05-echo
+out=build/release/viz-demo
 
-if [[ -f visualizer/CMakeLists.txt ]]; then
-  tests/deps.sh viz  # configuring the visualizer needs its packages
-else
-  tests/deps.sh
-fi
+tests/deps.sh viz
 cmake --preset release
-cmake --build --preset release --parallel "$(nproc 2>/dev/null || echo 2)" --target "$sample" tornado-trace
+cmake --build --preset release --parallel "$(nproc 2>/dev/null || echo 2)" \
+  --target "$sample" tornado-viz tornado-trace
 
-printf '\n==> running build/release/tutorials/%s %s\n\n' "$sample" "$trace"
-rm -f "$trace"
-"build/release/tutorials/$sample" "$trace"
+printf '\n==> tornado-viz -- build/release/tutorials/%s --demo\n\n' "$sample"
+visualizer/app/run_demo.sh --build build/release --out "$out" -- \
+  "build/release/tutorials/$sample" --demo
 
-if [[ ! -s "$trace" ]]; then
-  printf '\nFAIL: %s wrote no trace to %s\n' "$sample" "$trace" >&2
-  exit 1
+if [[ -z "${DISPLAY:-}" ]]; then
+  for f in session.trace screenshot.png state.json session.perfetto.json; do
+    [[ -s "$out/$f" ]] || { printf '\nFAIL: %s/%s was not written\n' "$out" "$f" >&2; exit 1; }
+  done
+  build/release/core/tools/tornado-trace info "$out/session.trace"
+  printf '\nScreenshot: %s\nPerfetto:   %s (open in https://ui.perfetto.dev)\n' \
+    "$(realpath "$out/screenshot.png")" "$(realpath "$out/session.perfetto.json")"
 fi
-printf '\nTrace written to %s (%s bytes)\n' "$(realpath "$trace")" "$(wc -c < "$trace")"
-
-# The same program traced with no code change: TORNADO_TRACE records a binary
-# trace, which tornado-trace summarises and turns into Perfetto/Chrome JSON.
-binary="build/release/sample.trace"
-json="build/release/sample-trace.json"
-printf '\n==> TORNADO_TRACE=file:%s build/release/tutorials/%s\n' "$binary" "$sample"
-TORNADO_TRACE="file:$binary" "build/release/tutorials/$sample" >/dev/null
-build/release/core/tools/tornado-trace info "$binary"
-build/release/core/tools/tornado-trace export --chrome "$binary" "$json"
-printf '\nOpen %s in https://ui.perfetto.dev or chrome://tracing\n' "$(realpath "$json")"
