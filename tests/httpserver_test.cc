@@ -28,14 +28,6 @@ using namespace std::chrono_literals;
 using test_support::TempDir;
 using test_support::wait;
 
-int count_fds() {
-  int n = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  while (::readdir(dir) != nullptr) ++n;
-  ::closedir(dir);
-  return n - 3;  // ".", ".." and the directory's own fd
-}
-
 // Runs a shell command on its own thread (curl blocks) and resolves with
 // its stdout on the loop.
 class Command {
@@ -83,12 +75,12 @@ HTTPServerOptions options(F set) {
 
 class HTTPServerTest : public ::testing::Test {
  protected:
-  void SetUp() override { fds_before_ = count_fds(); }
+  void SetUp() override { fds_before_ = test_support::open_fd_count(); }
   void TearDown() override {
     server_.reset();
     // Let closed streams finish their close callbacks before counting fds.
     loop_.run_sync([] { return gen::sleep(10ms); });
-    EXPECT_EQ(count_fds(), fds_before_) << "an fd was left open";
+    EXPECT_EQ(test_support::open_fd_count(), fds_before_) << "an fd was left open";
   }
 
   template <class F>
@@ -107,7 +99,7 @@ class HTTPServerTest : public ::testing::Test {
   }
 
   testing::CurrentLoop loop_;
-  int fds_before_ = 0;
+  std::size_t fds_before_ = 0;
   std::unique_ptr<HTTPServer> server_;
   std::uint16_t port_ = 0;
 };

@@ -35,14 +35,6 @@ using test_support::wait;
 
 // ---- Fixtures --------------------------------------------------------------------
 
-int count_fds() {
-  int n = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  while (dirent* entry = ::readdir(dir)) n += entry->d_name[0] != '.';
-  ::closedir(dir);
-  return n - 1;  // the directory's own fd
-}
-
 // A connected TCP pair on 127.0.0.1 (blocking fds; streams make them non-blocking).
 std::pair<int, int> tcp_pair() {
   int listener = bind_sockets(0, "127.0.0.1").at(0);
@@ -94,23 +86,7 @@ Ends make_ends(Transport transport, const StreamOptions& reader_options = {},
   return {};
 }
 
-// Each test gets a fresh current loop and must leave no fd behind.
-class LoopTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    fds_before_ = count_fds();
-    loop_.emplace();
-  }
-  void TearDown() override {
-    loop_.reset();
-    EXPECT_EQ(count_fds(), fds_before_) << "an fd was left open";
-  }
-  IOLoop& loop() { return *loop_; }
-
- private:
-  int fds_before_ = 0;
-  std::optional<testing::CurrentLoop> loop_;
-};
+using test_support::LoopTest;
 
 class StreamTest : public LoopTest, public ::testing::WithParamInterface<Transport> {
  protected:

@@ -37,14 +37,6 @@ namespace {
 using test_support::kTestTimeout;
 using test_support::wait;
 
-int count_fds() {
-  int n = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  while (dirent* entry = ::readdir(dir)) n += entry->d_name[0] != '.';
-  ::closedir(dir);
-  return n - 1;
-}
-
 SocketAddress local_address(int fd) {
   sockaddr_storage storage{};
   socklen_t length = sizeof storage;
@@ -58,22 +50,7 @@ int connect_blocking(const SocketAddress& address) {
   return fd;
 }
 
-class NetutilTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    fds_before_ = count_fds();
-    loop_.emplace();
-  }
-  void TearDown() override {
-    loop_.reset();
-    EXPECT_EQ(count_fds(), fds_before_) << "an fd was left open";
-  }
-  IOLoop& loop() { return *loop_; }
-
- private:
-  int fds_before_ = 0;
-  std::optional<testing::CurrentLoop> loop_;
-};
+using NetutilTest = test_support::LoopTest;
 
 // ---- SocketAddress ---------------------------------------------------------------
 

@@ -41,26 +41,18 @@ using test_support::wait;
 
 // ---- Fixtures --------------------------------------------------------------------
 
-int count_fds() {
-  int n = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  while (::readdir(dir) != nullptr) ++n;
-  ::closedir(dir);
-  return n;
-}
-
 // A loop for each test; afterwards no fd is left open and no child is left
 // unreaped (a zombie would make waitpid(-1, WNOHANG) return its pid).
 class SubprocessTest : public ::testing::Test {
  protected:
-  void SetUp() override { fds_before_ = count_fds(); }
+  void SetUp() override { fds_before_ = test_support::open_fd_count(); }
   void TearDown() override {
-    EXPECT_EQ(count_fds(), fds_before_) << "an fd was left open";
+    EXPECT_EQ(test_support::open_fd_count(), fds_before_) << "an fd was left open";
     EXPECT_LE(::waitpid(-1, nullptr, WNOHANG), 0) << "a child was left unreaped";
   }
 
   testing::CurrentLoop loop_;
-  int fds_before_ = 0;
+  std::size_t fds_before_ = 0;
 };
 
 SubprocessOptions piped_stdout() {

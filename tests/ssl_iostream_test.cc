@@ -47,20 +47,8 @@ Future<std::string> ssl_failure(Future<void> handshake) {
   co_return std::string("(succeeded)");
 }
 
-class SSLIOStreamTest : public ::testing::Test {
+class SSLIOStreamTest : public CertificatesTest {
  protected:
-  static void SetUpTestSuite() { certs_ = new TestCertificates(); }
-  static void TearDownTestSuite() {
-    delete certs_;
-    certs_ = nullptr;
-  }
-  static const TestCertificates& certs() { return *certs_; }
-
-  void SetUp() override { fds_at_start_ = open_fd_count(); }
-  void TearDown() override {
-    EXPECT_EQ(open_fd_count(), fds_at_start_) << "a test left an fd open";
-  }
-
   template <class F>
   auto run(F&& func) {
     return loop.run_sync(std::forward<F>(func), kTestTimeout);
@@ -104,10 +92,6 @@ class SSLIOStreamTest : public ::testing::Test {
   }
 
   testing::CurrentLoop loop;
-
- private:
-  static inline TestCertificates* certs_ = nullptr;
-  std::size_t fds_at_start_ = 0;
 };
 
 // The next connection on `listener`, or an empty Fd after 10 s.

@@ -4,16 +4,19 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <stdlib.h>
 
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <stdexcept>
-#include <exception>
 #include <string>
 #include <string_view>
 
 #include "tornado/ioloop.h"
+#include "tornado/testing.h"
 
 namespace tornado::test_support {
 
@@ -64,6 +67,30 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+// How many fds this process has open, to check that a test closed its own.
+inline std::size_t open_fd_count() {
+  auto entries = std::filesystem::directory_iterator("/proc/self/fd");
+  return static_cast<std::size_t>(std::distance(begin(entries), end(entries)));
+}
+
+// A fixture: each test gets a fresh current loop and must leave no fd behind.
+class LoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fds_before_ = open_fd_count();
+    loop_.emplace();
+  }
+  void TearDown() override {
+    loop_.reset();
+    EXPECT_EQ(open_fd_count(), fds_before_) << "an fd was left open";
+  }
+  IOLoop& loop() { return *loop_; }
+
+ private:
+  std::size_t fds_before_ = 0;
+  std::optional<testing::CurrentLoop> loop_;
 };
 
 }  // namespace tornado::test_support

@@ -25,6 +25,7 @@ namespace {
 using test_support::kTestTimeout;
 using ::testing::HasSubstr;
 using tls_support::open_fd_count;
+using tls_support::CertificatesTest;
 using tls_support::TestCertificates;
 
 // Answers every question with the same addresses, in the order given.
@@ -99,20 +100,8 @@ struct EchoServer {
   std::size_t finished = 0;
 };
 
-class TCPClientTest : public ::testing::Test {
+class TCPClientTest : public CertificatesTest {
  protected:
-  static void SetUpTestSuite() { certs_ = new TestCertificates(); }
-  static void TearDownTestSuite() {
-    delete certs_;
-    certs_ = nullptr;
-  }
-  static const TestCertificates& certs() { return *certs_; }
-
-  void SetUp() override { fds_at_start_ = open_fd_count(); }
-  void TearDown() override {
-    EXPECT_EQ(open_fd_count(), fds_at_start_) << "a test left an fd open";
-  }
-
   template <class F>
   auto run(F&& func) {
     return loop.run_sync(std::forward<F>(func), kTestTimeout);
@@ -138,10 +127,6 @@ class TCPClientTest : public ::testing::Test {
   }
 
   testing::CurrentLoop loop;
-
- private:
-  static inline TestCertificates* certs_ = nullptr;
-  std::size_t fds_at_start_ = 0;
 };
 
 TEST_F(TCPClientTest, ConnectsWithTheDefaultResolver) {

@@ -4,6 +4,8 @@
 // IOLoop (a small stand-in for the SSLIOStream that will be built on it).
 #pragma once
 
+#include "support.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -65,11 +67,7 @@ class Fd {
   int fd_ = -1;
 };
 
-/// How many fds this process has open (to check a test closed all of its own).
-inline std::size_t open_fd_count() {
-  auto entries = std::filesystem::directory_iterator("/proc/self/fd");
-  return static_cast<std::size_t>(std::distance(begin(entries), end(entries)));
-}
+using test_support::open_fd_count;
 
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -424,5 +422,26 @@ inline Future<void> shutdown(Peer& peer) {
     co_await peer.ready(status);
   }
 }
+
+/// A fixture: certificates made once for the suite, and no fd left behind
+/// by any test.
+class CertificatesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { certs_ = new TestCertificates(); }
+  static void TearDownTestSuite() {
+    delete certs_;
+    certs_ = nullptr;
+  }
+  static const TestCertificates& certs() { return *certs_; }
+
+  void SetUp() override { fds_at_start_ = open_fd_count(); }
+  void TearDown() override {
+    EXPECT_EQ(open_fd_count(), fds_at_start_) << "a test left an fd open";
+  }
+
+ private:
+  static inline TestCertificates* certs_ = nullptr;
+  std::size_t fds_at_start_ = 0;
+};
 
 }  // namespace tornado::tls_support

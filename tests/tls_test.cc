@@ -21,20 +21,8 @@ using ::testing::HasSubstr;
 using namespace tls_support;
 using test_support::kTestTimeout;
 
-class Tls : public ::testing::Test {
+class Tls : public CertificatesTest {
  protected:
-  static void SetUpTestSuite() { certs_ = new TestCertificates(); }
-  static void TearDownTestSuite() {
-    delete certs_;
-    certs_ = nullptr;
-  }
-  static const TestCertificates& certs() { return *certs_; }
-
-  void SetUp() override { fds_at_start_ = open_fd_count(); }
-  void TearDown() override {
-    EXPECT_EQ(open_fd_count(), fds_at_start_) << "a test left an fd open";
-  }
-
   static std::shared_ptr<const TlsContext> server_context(const SSLOptions& options) {
     return TlsContext::create(options, TlsSide::server);
   }
@@ -54,10 +42,6 @@ class Tls : public ::testing::Test {
   }
 
   testing::CurrentLoop loop;
-
- private:
-  static inline TestCertificates* certs_ = nullptr;
-  std::size_t fds_at_start_ = 0;
 };
 
 Future<void> handshake_both(Peer& client, Peer& server) {

@@ -25,14 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 using test_support::wait;
 
-int count_fds() {
-  int n = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  while (::readdir(dir) != nullptr) ++n;
-  ::closedir(dir);
-  return n - 3;
-}
-
 // ---- Handlers under test ------------------------------------------------------------
 
 class HelloHandler : public RequestHandler {
@@ -161,7 +153,7 @@ class FinishCountingHandler : public RequestHandler {
 class WebTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    fds_before_ = count_fds();
+    fds_before_ = test_support::open_fd_count();
     Application app({
         url<HelloHandler>("/hello"),
         url<UserHandler>("/user/([0-9]+)"),
@@ -183,7 +175,7 @@ class WebTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     loop_.run_sync([] { return gen::sleep(10ms); });
-    EXPECT_EQ(count_fds(), fds_before_) << "an fd was left open";
+    EXPECT_EQ(test_support::open_fd_count(), fds_before_) << "an fd was left open";
   }
 
   // One request on its own connection; the whole response back.
@@ -208,7 +200,7 @@ class WebTest : public ::testing::Test {
   }
 
   testing::CurrentLoop loop_;
-  int fds_before_ = 0;
+  std::size_t fds_before_ = 0;
   int gets_ = 0;
   int finishes_ = 0;
   std::unique_ptr<HTTPServer> server_;
