@@ -1,7 +1,11 @@
 // tornado-viz attached to a running program: started by it (`-- PROGRAM`), or
 // found by --listen when the program dials TORNADO_TRACE; the session can be
 // saved, and the saved file replays to the same state.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -36,6 +40,73 @@ TEST(VizLive, RunsTheProgramAndKeepsItsLastStateAfterItExits) {
   EXPECT_NE(member(member(state, "callbacks"), "recent").find("tick at main.cc"),
             std::string::npos);
   EXPECT_GE(png_facts(png).colours, 40u);
+}
+
+// A free TCP port on 127.0.0.1 (bound, then released for the server).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Connects to the echo server (retrying while it starts), has one line
+// echoed, and returns the still-open connection.
+int connect_and_echo(int port) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+      char echo[6] = {};
+      if (::send(fd, "hello\n", 6, MSG_NOSIGNAL) == 6 && ::recv(fd, echo, 6, MSG_WAITALL) == 6) {
+        return fd;
+      }
+    }
+    ::close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return -1;
+}
+
+// The "attach to a long-running server" case: the server and its clients
+// were busy before the viewer existed, so only the program's snapshot can
+// tell the viewer about the connections; they must be on screen.
+TEST(VizLive, AttachingToARunningServerShowsTheConnectionsItAlreadyHas) {
+  TempDir dir;
+  std::string json = dir / "state.json", socket = dir / "viz.sock";
+  int port = free_port();
+  Child server({TORNADO_ECHO, "--port", std::to_string(port)}, {"TORNADO_TRACE=unix:" + socket});
+  int first = connect_and_echo(port), second = connect_and_echo(port);
+  ASSERT_GE(first, 0);
+  ASSERT_GE(second, 0);
+
+  Child viz({"xvfb-run", "-a", "-s", "-screen 0 1920x1200x24", TORNADO_VIZ, "--listen",
+             "unix:" + socket, "--headless", "--dump-state", json, "--after-seconds", "5"},
+            viz_env());
+  ASSERT_EQ(viz.wait(), 0);
+  ::close(first);
+  ::close(second);
+
+  std::string state = read_all(json);
+  EXPECT_EQ(member(member(state, "viewer"), "sessions"), "1");
+  std::string streams = member(state, "streams");
+  std::string server_side = "IOStream 127.0.0.1:" + std::to_string(port) + " -> ";
+  int connections = 0;
+  for (std::size_t at = streams.find(server_side); at != std::string::npos;
+       at = streams.find(server_side, at + 1)) {
+    ++connections;
+  }
+  EXPECT_EQ(connections, 2) << streams.substr(0, 2000);
+  std::string fds = member(state, "fds");
+  EXPECT_NE(fds.find("listener"), std::string::npos) << fds.substr(0, 2000);
 }
 
 TEST(VizLive, ListenSeesAProgramThatDialsItWithTornadoTrace) {
