@@ -24,8 +24,8 @@ namespace {
 
 using test_support::kTestTimeout;
 using ::testing::HasSubstr;
-using tls_support::open_fd_count;
 using tls_support::CertificatesTest;
+using tls_support::open_fd_count;
 using tls_support::TestCertificates;
 
 // Answers every question with the same addresses, in the order given.

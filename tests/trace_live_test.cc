@@ -3,8 +3,8 @@
 // misbehave. Every reader here is a real socket; the program is this process.
 #include "tornado/trace_live.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>

@@ -70,7 +70,7 @@ void LoopImpl::emit_snapshot() {
   });
   snapshot_sync_objects(id);
   for_each_live_stream([this](std::uint64_t& stream_id, const std::string& description,
-                                      std::size_t read_buffer, std::size_t write_buffer) {
+                              std::size_t read_buffer, std::size_t write_buffer) {
     trace(trace::Kind::snapshot_stream, ensure_id(stream_id), trace::intern(description),
           read_buffer, write_buffer);
   });

@@ -24,8 +24,7 @@ namespace {
 
 class EchoServer : public tornado::TCPServer {
  public:
-  Future<void> handle_stream(std::shared_ptr<IOStream> stream,
-                             tornado::SocketAddress) override {
+  Future<void> handle_stream(std::shared_ptr<IOStream> stream, tornado::SocketAddress) override {
     try {
       for (;;) {
         std::string line = co_await stream->read_until("\n", 4096);  // waits, never blocks

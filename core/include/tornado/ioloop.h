@@ -270,8 +270,8 @@ class IOLoop {
   friend struct detail::LoopImpl;
   friend struct detail::SuspendedNode;
   friend void detail::schedule(IOLoop* loop, Callback fn, const Site& site);
-  friend void detail::add_owned_handler(IOLoop& loop, int fd, Handler handler,
-                                        std::uint32_t events, Callback closer, const Site& site);
+  friend void detail::add_owned_handler(IOLoop& loop, int fd, Handler handler, std::uint32_t events,
+                                        Callback closer, const Site& site);
 
   template <class F>
   Callback wrap(F&& fn, const Site& site);

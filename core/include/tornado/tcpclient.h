@@ -67,8 +67,7 @@ class TCPClient {
   /// GCC 12 note: inside a coroutine, pass a named ConnectOptions, not a
   /// temporary built in the co_await expression (GCC 12 relocates such
   /// temporaries bitwise, which breaks the strings inside).
-  [[nodiscard]] Future<std::shared_ptr<IOStream>> connect(std::string_view host,
-                                                          std::uint16_t port,
+  [[nodiscard]] Future<std::shared_ptr<IOStream>> connect(std::string_view host, std::uint16_t port,
                                                           ConnectOptions options);
 
  private:

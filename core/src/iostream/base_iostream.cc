@@ -458,7 +458,8 @@ void BaseIOStream::add_io_state(std::uint32_t events) {
     // fd under it (which the stream would then close a second time).
     detail::add_owned_handler(
         s_->loop, fileno(), [self](int, std::uint32_t ready) { self->handle_events(ready); },
-        s_->io_state, [weak = std::weak_ptr<BaseIOStream>(self)] {
+        s_->io_state,
+        [weak = std::weak_ptr<BaseIOStream>(self)] {
           if (auto stream = weak.lock()) stream->close();
         },
         Site{std::source_location::current(), "IOStream"});
