@@ -109,12 +109,15 @@ int run_interactive(const AppOptions& o) {
     return 1;
   }
   App app(session);
-  std::optional<std::uint64_t> pending_seek = o.at_event;  // live: once that many have arrived
+  // live: once that many have arrived. (Two plain values, not an optional:
+  // GCC 12 at -O2 wrongly reports the optional's value maybe-uninitialized.)
+  bool seek_pending = o.at_event.has_value();
+  std::uint64_t seek_to = o.at_event.value_or(0);
   auto last = Clock::now();
   while (!window->should_close() && !stop_requested) {
-    if (pending_seek && session.model().end() >= *pending_seek) {
-      session.model().seek(*pending_seek);
-      pending_seek.reset();
+    if (seek_pending && session.model().end() >= seek_to) {
+      session.model().seek(seek_to);
+      seek_pending = false;
     }
     auto now = Clock::now();
     one_frame(app, window.get(), Seconds(now - last).count());
