@@ -330,15 +330,8 @@ TEST_F(TCPServerTest, NcIsAnEchoClient) {
 
 // ---- TLS --------------------------------------------------------------------
 
-class TCPServerTlsTest : public TCPServerTest {
+class TCPServerTlsTest : public tls_support::WithCertificates<TCPServerTest> {
  protected:
-  static void SetUpTestSuite() { certs_ = new TestCertificates(); }
-  static void TearDownTestSuite() {
-    delete certs_;
-    certs_ = nullptr;
-  }
-  static const TestCertificates& certs() { return *certs_; }
-
   static Future<std::string> tls_round_trip(SocketAddress address, std::string line,
                                             SSLOptions options) {
     auto stream =
@@ -349,9 +342,6 @@ class TCPServerTlsTest : public TCPServerTest {
     stream->close();
     co_return back;
   }
-
- private:
-  static inline TestCertificates* certs_ = nullptr;
 };
 
 TEST_F(TCPServerTlsTest, ServesTlsAndAFailedHandshakeClosesOnlyThatConnection) {

@@ -423,9 +423,9 @@ inline Future<void> shutdown(Peer& peer) {
   }
 }
 
-/// A fixture: certificates made once for the suite, and no fd left behind
-/// by any test.
-class CertificatesTest : public ::testing::Test {
+/// Adds certificates made once per suite to a fixture `Base`.
+template <class Base = ::testing::Test>
+class WithCertificates : public Base {
  protected:
   static void SetUpTestSuite() { certs_ = new TestCertificates(); }
   static void TearDownTestSuite() {
@@ -434,13 +434,20 @@ class CertificatesTest : public ::testing::Test {
   }
   static const TestCertificates& certs() { return *certs_; }
 
+ private:
+  static inline TestCertificates* certs_ = nullptr;
+};
+
+/// A fixture: certificates made once for the suite, and no fd left behind
+/// by any test.
+class CertificatesTest : public WithCertificates<> {
+ protected:
   void SetUp() override { fds_at_start_ = open_fd_count(); }
   void TearDown() override {
     EXPECT_EQ(open_fd_count(), fds_at_start_) << "a test left an fd open";
   }
 
  private:
-  static inline TestCertificates* certs_ = nullptr;
   std::size_t fds_at_start_ = 0;
 };
 
