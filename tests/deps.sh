@@ -6,7 +6,8 @@
 #   tests/deps.sh viz    also the visualizer (ImGui, GLFW) and headless GL (Xvfb, Mesa)
 #   tests/deps.sh bench  also the peers bench/peers_bench.cc compares against
 #                        (standalone asio, libuv) and Python Tornado for
-#                        bench/python/; benchmarks are run by hand
+#                        bench/python/, and nginx for bench/http/; benchmarks
+#                        are run by hand
 set -euo pipefail
 
 packages=(
@@ -14,12 +15,14 @@ packages=(
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev libssl-dev libre2-dev
   openssl curl netcat-openbsd ca-certificates  # real peers in the stream tests
+  wrk python3  # real HTTP peers: a load client, and Python's http.server
+  doxygen  # the `docs` target (API reference), checked for warnings by a test
   clang libclang-rt-14-dev  # tests/fuzz/run.sh: clang++ and libFuzzer
 )
 for arg in "$@"; do
   case "$arg" in
     viz) packages+=(libimgui-dev libglfw3-dev xvfb libgl1-mesa-dri mesa-utils) ;;
-    bench) packages+=(libasio-dev libuv1-dev python3-tornado) ;;
+    bench) packages+=(libasio-dev libuv1-dev python3-tornado nginx-light) ;;
     *) echo "deps.sh: unknown argument '$arg' (expected: viz, bench)" >&2; exit 2 ;;
   esac
 done
