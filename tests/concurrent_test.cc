@@ -374,6 +374,69 @@ TEST(Future, DoneCallbacksRunInTheOrderTheyWereAdded) {
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
 }
 
+// The first coroutine to wait is kept inside the future (no allocation);
+// later coroutines and done-callbacks are listed. Together they still resume
+// in the order they started waiting.
+TEST(Future, CoroutinesAndDoneCallbacksResumeInTheOrderTheyStartedWaiting) {
+  TestLoop loop;
+  Future<int> f;
+  std::vector<std::string> order;
+  auto waiter = [&](std::string name) -> Future<void> {
+    int value = co_await f;
+    order.push_back(name + "=" + std::to_string(value));
+  };
+  Future<void> a = waiter("a");
+  f.add_done_callback([&](const Future<int>&) { order.push_back("cb1"); });
+  Future<void> b = waiter("b");
+  Future<void> c = waiter("c");
+  f.add_done_callback([&](const Future<int>&) { order.push_back("cb2"); });
+  f.set_result(7);
+  EXPECT_TRUE(order.empty());  // nothing runs inside set_result
+  run_one_iteration(loop);
+  EXPECT_EQ(order, (std::vector<std::string>{"a=7", "cb1", "b=7", "c=7", "cb2"}));
+  EXPECT_TRUE(a.done() && b.done() && c.done());
+}
+
+TEST(Future, AFutureWaitedOnByManyCoroutinesResumesEachOnce) {
+  TestLoop loop;
+  Future<int> f;
+  int sum = 0;
+  std::vector<Future<void>> waiting;
+  for (int i = 0; i < 1000; ++i) {
+    waiting.push_back(
+        [](Future<int> future, int& total) -> Future<void> { total += co_await future; }(f, sum));
+  }
+  f.set_result(1);
+  run_one_iteration(loop);
+  EXPECT_EQ(sum, 1000);
+}
+
+// Copies of a Future may be made and dropped on other threads (a job for an
+// executor holds one); only the count is shared, and it must stay exact.
+TEST(Future, CopiesMadeAndDroppedOnOtherThreadsKeepAnExactCount) {
+  TestLoop loop;
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = token;
+  {
+    Future<int> f;
+    f.add_done_callback([token](const Future<int>&) {});
+    token.reset();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([f] {
+        for (int i = 0; i < 10000; ++i) {
+          Future<int> copy = f;
+          Future<int> moved = std::move(copy);
+          (void)moved;
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_FALSE(watch.expired());
+  }
+  EXPECT_TRUE(watch.expired());  // the last copy freed the state and its callback
+}
+
 TEST(Future, DoneCallbackSeesCancellationAndFailure) {
   TestLoop loop;
   Future<int> cancelled;

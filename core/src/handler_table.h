@@ -18,9 +18,9 @@ struct HandlerRecord {
   Site site;
   std::uint32_t events = 0;
   std::uint32_t generation = 0;
-  std::uint32_t name = 0;   // trace string id, 0 until first traced
-  bool internal = false;    // the loop's own (the waker): not counted, not closed by close(true)
-  IOLoop::Callback closer;  // set when the fd's owner closes it (close(true) calls this instead)
+  std::uint32_t name = 0;  // trace string id, 0 until first traced
+  bool internal = false;   // the loop's own (the waker): not counted, not closed by close(true)
+  bool owned = false;      // its owner closes the fd: close(true) calls fn(fd, kCloseOwnedFd)
 };
 
 class HandlerTable {

@@ -80,13 +80,12 @@ void LoopImpl::schedule_from_signal(IOLoop::Callback fn, const Site& site) noexc
 }
 
 void LoopImpl::add_handler(int fd, IOLoop::Handler fn, std::uint32_t mask, const Site& site,
-                           bool internal, IOLoop::Callback closer) {
+                           bool internal, bool owned) {
   if (handlers.find(fd) != nullptr) {
     throw std::logic_error("IOLoop::add_handler: fd " + std::to_string(fd) +
                            " already has a handler; call remove_handler first");
   }
-  HandlerRecord record{std::move(fn),    site, mask | IOLoop::ERROR, 0, 0, internal,
-                       std::move(closer)};
+  HandlerRecord record{std::move(fn), site, mask | IOLoop::ERROR, 0, 0, internal, owned};
   if (trace::enabled()) record.name = trace::intern(site);
   HandlerRecord& r = handlers.insert(fd, std::move(record));
   try {
@@ -128,9 +127,8 @@ void LoopImpl::close(bool all_fds) {
   // here too would close it twice, the second time perhaps someone else's.
   if (all_fds) {
     handlers.for_each_user([](int fd, HandlerRecord& r) {
-      if (r.closer) {
-        IOLoop::Callback closer = std::move(r.closer);
-        closer();  // may remove the handler: r is kept alive until clear()
+      if (r.owned) {
+        r.fn(fd, kCloseOwnedFd);  // may remove the handler: r is kept alive until clear()
       } else {
         ::close(fd);
       }
@@ -143,21 +141,17 @@ void LoopImpl::close(bool all_fds) {
 void SuspendedNode::link(IOLoop* owner, std::coroutine_handle<> h) {
   if (owner == nullptr) owner = &IOLoop::current();
   LoopImpl& impl = *owner->impl_;
-  loop = owner;
   handle = h;
   prev = &impl.suspended;
   next = impl.suspended.next;
   next->prev = this;
   prev->next = this;
-  ++impl.suspended_count;
 }
 
 void SuspendedNode::unlink() noexcept {
-  if (loop == nullptr) return;
+  if (prev == nullptr || prev == this) return;  // not linked, or the loop's empty sentinel
   prev->next = next;
   next->prev = prev;
-  --loop->impl_->suspended_count;
-  loop = nullptr;
   prev = next = nullptr;
 }
 
@@ -276,8 +270,8 @@ void IOLoop::add_handler_impl(int fd, Handler handler, std::uint32_t events, con
 }
 
 void detail::add_owned_handler(IOLoop& loop, int fd, IOLoop::Handler handler, std::uint32_t events,
-                               IOLoop::Callback closer, const Site& site) {
-  loop.impl_->add_handler(fd, std::move(handler), events, site, false, std::move(closer));
+                               const Site& site) {
+  loop.impl_->add_handler(fd, std::move(handler), events, site, false, true);
 }
 
 void IOLoop::update_handler(int fd, std::uint32_t events) {
@@ -340,7 +334,8 @@ IOLoop::Stats IOLoop::stats() const {
   s.timers = impl_->timers.live();
   s.timer_heap = impl_->timers.heap_size();
   s.handlers = impl_->handlers.size();
-  s.suspended = impl_->suspended_count;
+  s.suspended = 0;  // counted here rather than kept: every coroutine's frame holds a node
+  for (auto* n = impl_->suspended.next; n != &impl_->suspended; n = n->next) ++s.suspended;
   s.iterations = impl_->iterations;
   return s;
 }

@@ -46,7 +46,7 @@ struct LoopImpl {
   void schedule_foreign(ReadyCallback cb);
   void schedule_from_signal(IOLoop::Callback fn, const Site& site) noexcept;
   void add_handler(int fd, IOLoop::Handler fn, std::uint32_t mask, const Site& site, bool internal,
-                   IOLoop::Callback closer = {});
+                   bool owned = false);
   void close(bool all_fds);
   void destroy_suspended();
 
@@ -108,7 +108,6 @@ struct LoopImpl {
   std::vector<PollEvent> events;
 
   SuspendedNode suspended;  // sentinel of the list of suspended coroutines
-  std::size_t suspended_count = 0;
 
   Watchdog watchdog;
   std::chrono::nanoseconds blocking_threshold = std::chrono::milliseconds(100);

@@ -2,9 +2,12 @@
 // connection, handed to handle_stream() (tornado/tcpserver.py).
 #include "tornado/tcpserver.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "tls/tls_context.h"
@@ -25,8 +28,30 @@ StreamOptions stream_options(std::optional<std::size_t> max_buffer_size,
   return options;
 }
 
+// The peer's address for the log line, kept small so that the done-callback
+// holding it and the stream fits Function's inline buffer: with thousands of
+// idle connections, every allocation per connection shows. IPv4 and IPv6
+// addresses are kept whole; a Unix socket peer (almost always unnamed) is
+// kept as its family alone.
+class PeerName {
+ public:
+  explicit PeerName(const SocketAddress& address)
+      : size_(address.family() == AF_UNIX ? sizeof(sa_family_t)
+                                          : std::min<socklen_t>(address.size(), sizeof bytes_)) {
+    std::memcpy(bytes_, address.data(), size_);
+  }
+  std::string to_string() const {
+    return SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(bytes_), size_)
+        .to_string();
+  }
+
+ private:
+  alignas(sockaddr_in6) unsigned char bytes_[sizeof(sockaddr_in6)];
+  socklen_t size_;
+};
+
 // Logs what ended a connection's handler badly, and closes the connection.
-void finish_connection(const std::shared_ptr<IOStream>& stream, const SocketAddress& address,
+void finish_connection(const std::shared_ptr<IOStream>& stream, const PeerName& address,
                        const std::exception_ptr& error) {
   if (!error) return;
   try {
@@ -137,8 +162,8 @@ void TCPServer::handle_connection(int fd, const SocketAddress& address) {
       return failed;
     }
   }();
-  done.add_done_callback([stream, address](Future<void> f) {
-    finish_connection(stream, address, f.cancelled() ? nullptr : f.exception());
+  done.add_done_callback([stream, peer = PeerName(address)](Future<void> f) {
+    finish_connection(stream, peer, f.cancelled() ? nullptr : f.exception());
   });
 }
 

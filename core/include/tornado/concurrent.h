@@ -14,6 +14,7 @@
 // safe to touch from other threads.
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
 #include <exception>
@@ -58,9 +59,8 @@ struct SuspendedNode {
   void link(IOLoop* loop, std::coroutine_handle<> handle);
   void unlink() noexcept;
 
-  SuspendedNode* prev = nullptr;
+  SuspendedNode* prev = nullptr;  // null while not linked
   SuspendedNode* next = nullptr;
-  IOLoop* loop = nullptr;
   std::coroutine_handle<> handle;
 };
 
@@ -68,15 +68,16 @@ template <class T>
 using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
 template <class T>
-struct FutureState : std::enable_shared_from_this<FutureState<T>> {
+struct FutureState {
   enum class Status : std::uint8_t { pending, result, exception, cancelled };
-  // Either a coroutine to resume or a done-callback to call with the future.
-  // Neither holds the future itself while it is pending, so an abandoned
-  // future is freed rather than kept alive by its own callbacks.
+  // A done-callback, or a coroutine to resume that found another waiter
+  // already there, in a list. Neither holds the future itself while it is
+  // pending, so an abandoned future is freed rather than kept alive by its
+  // own callbacks.
   struct Waiter {
-    std::coroutine_handle<> resume;
     Function<void(Future<T>)> fn;
     Site site;
+    Waiter* next = nullptr;
   };
 
   explicit FutureState(const Site& s)
@@ -89,6 +90,14 @@ struct FutureState : std::enable_shared_from_this<FutureState<T>> {
   FutureState& operator=(const FutureState&) = delete;
   ~FutureState() {
     if (status == Status::exception && !retrieved) log_unretrieved_exception(error, site);
+    while (waiters != nullptr) delete std::exchange(waiters, waiters->next);
+  }
+
+  // Futures are shared by count; the count alone may be touched from other
+  // threads (a Future copied into a job for an executor, say).
+  void add_ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
   bool done() const noexcept { return status != Status::pending; }
@@ -100,30 +109,51 @@ struct FutureState : std::enable_shared_from_this<FutureState<T>> {
       trace::emit(trace::Kind::future_resolved, trace_loop_id(loop), trace_id, 0,
                   static_cast<std::uint64_t>(s) - 1);
     }
-    std::vector<Waiter> now = std::move(waiters);
-    for (Waiter& w : now) dispatch(w);
+    if (awaiter) dispatch_resume(std::exchange(awaiter, {}));
+    // The list is newest first: reverse it to dispatch in the order added.
+    Waiter* oldest = nullptr;
+    while (waiters != nullptr) {
+      Waiter* w = std::exchange(waiters, waiters->next);
+      w->next = oldest;
+      oldest = w;
+    }
+    while (oldest != nullptr)
+      dispatch(std::unique_ptr<Waiter>(std::exchange(oldest, oldest->next)));
   }
 
-  void on_done(Waiter w) {
+  // The usual waiter, one coroutine, is kept in place: awaiting allocates
+  // nothing. Waiters are dispatched in the order they came.
+  void on_resume(std::coroutine_handle<> h) {
     if (done()) {
-      dispatch(w);
+      dispatch_resume(h);
+    } else if (!awaiter && waiters == nullptr) {
+      awaiter = h;
     } else {
-      waiters.push_back(std::move(w));
+      on_done(std::make_unique<Waiter>([h](const Future<T>&) { h.resume(); },
+                                       Site{site.where, resume_label()}));
     }
   }
 
-  void dispatch(Waiter& w) {
-    if (w.resume) {
-      schedule(
-          loop, [h = w.resume] { h.resume(); }, w.site);
+  void on_done(std::unique_ptr<Waiter> w) {
+    if (done()) {
+      dispatch(std::move(w));
     } else {
-      schedule(
-          loop,
-          [fn = std::move(w.fn), self = Future<T>(this->shared_from_this())]() mutable {
-            fn(self);
-          },
-          w.site);
+      w->next = waiters;
+      waiters = w.release();
     }
+  }
+
+  void dispatch_resume(std::coroutine_handle<> h) {
+    schedule(
+        loop, [h] { h.resume(); }, Site{site.where, resume_label()});
+  }
+
+  // The node travels with the callback: scheduling it allocates nothing more.
+  void dispatch(std::unique_ptr<Waiter> w) {
+    add_ref();
+    Site s = w->site;
+    schedule(
+        loop, [w = std::move(w), self = Future<T>(this)]() mutable { w->fn(self); }, s);
   }
 
   void rethrow_if_failed() {
@@ -136,6 +166,7 @@ struct FutureState : std::enable_shared_from_this<FutureState<T>> {
     }
   }
 
+  std::atomic<std::uint32_t> refs{1};
   Status status = Status::pending;
   bool retrieved = false;
   IOLoop* loop;
@@ -143,7 +174,8 @@ struct FutureState : std::enable_shared_from_this<FutureState<T>> {
   std::uint64_t trace_id;
   std::optional<Stored<T>> value;
   std::exception_ptr error;
-  std::vector<Waiter> waiters;
+  std::coroutine_handle<> awaiter;  // the first coroutine waiting, if any
+  Waiter* waiters = nullptr;        // the others and every done-callback, newest first
 };
 
 template <class T>
@@ -163,9 +195,22 @@ class [[nodiscard]] Future {
 
   /// A pending future, bound to the current loop (done-callbacks run there).
   explicit Future(std::source_location where = std::source_location::current())
-      : state_(std::make_shared<State>(Site{where})) {}
+      : state_(new State(Site{where})) {}
   /// A pending future whose name in logs and traces is `site`.
-  explicit Future(const Site& site) : state_(std::make_shared<State>(site)) {}
+  explicit Future(const Site& site) : state_(new State(site)) {}
+
+  Future(const Future& other) noexcept : state_(other.state_) { add_ref(state_); }
+  Future(Future&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  Future& operator=(const Future& other) noexcept {
+    add_ref(other.state_);
+    reset(std::exchange(state_, other.state_));
+    return *this;
+  }
+  Future& operator=(Future&& other) noexcept {
+    if (this != &other) reset(std::exchange(state_, std::exchange(other.state_, nullptr)));
+    return *this;
+  }
+  ~Future() { reset(state_); }
 
   bool done() const noexcept { return state_->done(); }
   bool cancelled() const noexcept { return state_->status == Status::cancelled; }
@@ -183,7 +228,7 @@ class [[nodiscard]] Future {
     if constexpr (!std::is_void_v<T>) {
       T& value = *state_->value;
       if constexpr (std::is_copy_constructible_v<T>) {
-        if (state_.use_count() > 1) return value;
+        if (state_->refs.load(std::memory_order_relaxed) > 1) return value;
       }
       return std::move(value);
     }
@@ -237,10 +282,8 @@ class [[nodiscard]] Future {
   requires std::is_invocable_v<decltype(detail::unwrap_named(std::declval<F&>()))&, Future<T>>
   void add_done_callback(F fn, std::source_location where = std::source_location::current()) {
     Site site{where, detail::label_of(fn)};
-    state_->on_done(
-        {{},
-         [fn = std::move(fn)](Future<T> self) mutable { detail::unwrap_named(fn)(self); },
-         site});
+    state_->on_done(std::make_unique<typename State::Waiter>(
+        [fn = std::move(fn)](Future<T> self) mutable { detail::unwrap_named(fn)(self); }, site));
   }
 
   /// "Future(pending) of main() at main.cc:12", for logs and test failures.
@@ -264,7 +307,14 @@ class [[nodiscard]] Future {
   template <class>
   friend struct detail::Promise;
   friend struct detail::FutureState<T>;
-  explicit Future(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  // Adopts one reference the caller already counted.
+  explicit Future(State* state) noexcept : state_(state) {}
+  static void add_ref(State* state) noexcept {
+    if (state != nullptr) state->add_ref();
+  }
+  static void reset(State* state) noexcept {
+    if (state != nullptr) state->release();
+  }
 
   struct Awaiter {
     Future future;
@@ -274,7 +324,7 @@ class [[nodiscard]] Future {
     void await_suspend(std::coroutine_handle<> h) {
       State& s = *future.state_;
       node.link(s.loop, h);
-      s.on_done({h, {}, Site{s.site.where, detail::resume_label()}});
+      s.on_resume(h);
     }
     T await_resume() {
       node.unlink();
@@ -289,7 +339,7 @@ class [[nodiscard]] Future {
     }
   }
 
-  std::shared_ptr<State> state_;
+  State* state_;  // never null, except in a moved-from Future
 };
 
 namespace detail {

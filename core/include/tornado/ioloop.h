@@ -44,10 +44,14 @@ template <class T>
 struct FutureValue<Future<T>> {
   using type = T;
 };
+/// The event an owned handler gets when IOLoop::close(true) asks it to close
+/// its fd (never reported by the poller).
+inline constexpr std::uint32_t kCloseOwnedFd = 1u << 31;
 /// add_handler for an fd whose owner closes it (streams, pidfds): close(true)
-/// calls `closer` instead of closing the fd itself, so it is closed once.
+/// calls handler(fd, kCloseOwnedFd) instead of closing the fd itself, so it
+/// is closed once. (No second callable: one less allocation per connection.)
 void add_owned_handler(IOLoop& loop, int fd, Function<void(int, std::uint32_t)> handler,
-                       std::uint32_t events, Function<void()> closer, const Site& site);
+                       std::uint32_t events, const Site& site);
 }  // namespace detail
 
 /// Names a pending timeout for remove_timeout(). Removing a timeout that
@@ -271,7 +275,7 @@ class IOLoop {
   friend struct detail::SuspendedNode;
   friend void detail::schedule(IOLoop* loop, Callback fn, const Site& site);
   friend void detail::add_owned_handler(IOLoop& loop, int fd, Handler handler, std::uint32_t events,
-                                        Callback closer, const Site& site);
+                                        const Site& site);
 
   template <class F>
   Callback wrap(F&& fn, const Site& site);
@@ -443,7 +447,7 @@ class PeriodicCallback {
 };
 
 /// Wraps func so that each call runs it on `executor` and returns a Future
-/// (Tornado's @run_on_executor). The executor must outlive the wrapper.
+/// (Tornado's `@run_on_executor`). The executor must outlive the wrapper.
 template <class F>
 auto run_on_executor(Executor& executor, F func) {
   return [&executor, func = std::move(func)](auto... args) {

@@ -189,6 +189,9 @@ class BaseIOStream : public std::enable_shared_from_this<BaseIOStream> {
   /// The fd's pending error (SO_ERROR), or null. Asked when the loop reports
   /// ERROR for the fd.
   virtual std::exception_ptr get_fd_error() { return nullptr; }
+  /// Whether the fd's readiness tells of all unread data; false when a
+  /// layer (TLS) holds data of its own, so a read must always try it first.
+  virtual bool fd_shows_all_data() const noexcept { return true; }
   /// What the stream_opened trace event says it is.
   virtual trace::StreamKind kind() const noexcept = 0;
   /// The first word of describe() and its addresses ("IOStream a -> b").
@@ -216,7 +219,7 @@ class BaseIOStream : public std::enable_shared_from_this<BaseIOStream> {
   void detach();
   /// Takes the close callback away (start_tls gives it to the new stream).
   CloseCallback take_close_callback();
-  const StreamOptions& options() const noexcept;
+  StreamOptions options() const noexcept;
   /// Emits stream_opened; the most-derived constructor calls it last.
   void opened();
   IOLoop& io_loop() const noexcept;
@@ -353,6 +356,7 @@ class SSLIOStream : public IOStream {
   IoResult write_to_fd(std::span<const iovec> chunks) override;
   void close_fd() override;
   trace::StreamKind kind() const noexcept override { return trace::StreamKind::tls; }
+  bool fd_shows_all_data() const noexcept override { return false; }  // OpenSSL buffers records
   std::string default_name() const override;
   void handle_read() override;
   void handle_write() override;

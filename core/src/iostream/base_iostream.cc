@@ -65,10 +65,9 @@ BaseIOStream::IoResult BaseIOStream::IoResult::from_syscall(long result) {
 BaseIOStream::BaseIOStream(IOLoop& loop, const StreamOptions& options)
     : s_(std::make_unique<detail::StreamState>(loop, options)) {
   std::size_t half = std::max<std::size_t>(1, options.max_buffer_size / 2);
-  s_->options.read_chunk_size = std::clamp<std::size_t>(options.read_chunk_size, 1, half);
-  s_->trace_id = trace::new_object_id();
+  s_->read_chunk_size = std::clamp<std::size_t>(options.read_chunk_size, 1, half);
+  s_->node.trace_id = trace::new_object_id();
   s_->loop_id = loop.id();
-  s_->node.trace_id = &s_->trace_id;
   detail::link_stream(s_->node, this);
 }
 
@@ -80,8 +79,8 @@ BaseIOStream::~BaseIOStream() {
 }
 
 void BaseIOStream::opened() {
-  if (s_->trace_id == 0) return;
-  trace::emit(trace::Kind::stream_opened, s_->loop_id, s_->trace_id, trace::intern(describe()),
+  if (s_->node.trace_id == 0) return;
+  trace::emit(trace::Kind::stream_opened, s_->loop_id, s_->node.trace_id, trace::intern(describe()),
               static_cast<std::uint64_t>(fileno()), static_cast<std::uint64_t>(kind()));
 }
 
@@ -92,7 +91,7 @@ void BaseIOStream::start_read() {
     throw UsageError("Already reading on " + describe() +
                      ": wait for the pending read's Future before starting another");
   }
-  s_->read = ReadRequest{};
+  s_->clear_read();
 }
 
 Future<std::string> BaseIOStream::start_string_read() {
@@ -117,7 +116,7 @@ Future<std::string> BaseIOStream::read_bytes(std::size_t n, StreamingCallback ca
   s_->read.kind = Kind::bytes;
   s_->read.bytes = n;
   s_->read.partial = partial;
-  s_->read.streaming = std::make_shared<StreamingCallback>(std::move(callback));
+  s_->cold_state().read.streaming = std::make_shared<StreamingCallback>(std::move(callback));
   begin_inline_read();
   return future;
 }
@@ -126,7 +125,7 @@ Future<std::string> BaseIOStream::read_until(std::string_view delimiter,
                                              std::optional<std::size_t> max_bytes) {
   Future<std::string> future = start_string_read();
   s_->read.kind = Kind::delimiter;
-  s_->read.delimiter = delimiter;
+  s_->cold_state().read.delimiter = delimiter;
   s_->read.max_bytes = max_bytes;
   begin_inline_read();
   return future;
@@ -134,13 +133,14 @@ Future<std::string> BaseIOStream::read_until(std::string_view delimiter,
 
 Future<std::string> BaseIOStream::read_until_regex(std::string_view pattern,
                                                    std::optional<std::size_t> max_bytes) {
-  if (!s_->regex || s_->regex->pattern() != pattern) {
+  detail::ColdStreamState& cold = s_->cold_state();
+  if (!cold.regex || cold.regex->pattern() != pattern) {
     RE2::Options options;
     options.set_encoding(RE2::Options::EncodingLatin1);  // bytes, as Python's bytes patterns
     options.set_log_errors(false);
     auto regex = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
     if (!regex->ok()) throw ValueError("read_until_regex: bad pattern: " + regex->error());
-    s_->regex = std::move(regex);
+    cold.regex = std::move(regex);
   }
   Future<std::string> future = start_string_read();
   s_->read.kind = Kind::regex;
@@ -152,8 +152,8 @@ Future<std::string> BaseIOStream::read_until_regex(std::string_view pattern,
 Future<std::size_t> BaseIOStream::read_into(std::span<char> buffer, bool partial) {
   start_read();
   Future<std::size_t> future(Site{std::source_location::current(), "IOStream read_into"});
-  s_->read.into_future = future;
-  s_->read.into = buffer;
+  s_->cold_state().read.into_future = future;
+  s_->cold_state().read.into = buffer;
   s_->read.kind = Kind::bytes;
   s_->read.bytes = buffer.size();
   s_->read.partial = partial;
@@ -167,7 +167,9 @@ Future<std::string> BaseIOStream::read_until_close() {
 
 Future<std::string> BaseIOStream::read_until_close(StreamingCallback callback) {
   Future<std::string> future = start_string_read();
-  if (callback) s_->read.streaming = std::make_shared<StreamingCallback>(std::move(callback));
+  if (callback) {
+    s_->cold_state().read.streaming = std::make_shared<StreamingCallback>(std::move(callback));
+  }
   s_->read.kind = Kind::until_close;
   if (s_->closed) {
     run_streaming_callback();
@@ -191,8 +193,11 @@ void BaseIOStream::try_inline_read() {
   run_streaming_callback();
   if (auto pos = find_read_pos()) return read_from_buffer(*pos);
   if (s_->closed) {
-    s_->read = ReadRequest{};  // the read never started: nothing is left pending
+    s_->clear_read();  // the read never started: nothing is left pending
     check_closed();
+  }
+  if (s_->drained && (s_->io_state & IOLoop::READ) && fd_shows_all_data()) {
+    return add_io_state(IOLoop::READ);
   }
   if (auto pos = read_to_buffer_loop()) return read_from_buffer(*pos);
   if (!s_->closed) add_io_state(IOLoop::READ);
@@ -228,10 +233,10 @@ std::optional<std::size_t> BaseIOStream::read_to_buffer_loop() {
 
 std::size_t BaseIOStream::read_to_buffer() {
   detail::ReadBuffer& buffer = s_->read_buffer;
-  std::span<char> space = buffer.prepare(s_->options.read_chunk_size);
+  std::span<char> space = buffer.prepare(s_->read_chunk_size);
   IoResult r;
   try {
-    r = read_from_fd(space.first(s_->options.read_chunk_size));
+    r = read_from_fd(space.first(s_->read_chunk_size));
   } catch (...) {
     log::warning(
         log::cat("Read error on ", describe(), ": ", log::describe(std::current_exception())));
@@ -244,6 +249,7 @@ std::size_t BaseIOStream::read_to_buffer() {
     case IoResult::Status::would_block:
       // Nothing came: do not keep a read_chunk_size block per idle stream.
       buffer.release_if_empty();
+      s_->drained = true;
       return 0;
     case IoResult::Status::eof:
       close();
@@ -256,10 +262,11 @@ std::size_t BaseIOStream::read_to_buffer() {
       return 0;
   }
   if (r.bytes == 0) return 0;
+  s_->drained = r.bytes < s_->read_chunk_size;
   buffer.commit(r.bytes);
-  s_->counters.bytes_read += r.bytes;
-  trace::emit(trace::Kind::stream_read, s_->loop_id, s_->trace_id, 0, r.bytes, buffer.size());
-  if (buffer.size() > s_->options.max_buffer_size) {
+  s_->bytes_read += r.bytes;
+  trace::emit(trace::Kind::stream_read, s_->loop_id, s_->node.trace_id, 0, r.bytes, buffer.size());
+  if (buffer.size() > s_->max_buffer_size) {
     log::error(log::cat("Reached maximum read buffer size on ", describe()));
     close(std::make_exception_ptr(StreamBufferFullError("Reached maximum read buffer size")));
     return 0;
@@ -280,13 +287,14 @@ std::optional<std::size_t> BaseIOStream::find_read_pos() {
       if (data.empty()) return std::nullopt;
       // Resume where the last search stopped, minus a delimiter's length
       // less one: a match may straddle old and new bytes.
-      std::size_t overlap = r.delimiter.empty() ? 0 : r.delimiter.size() - 1;
+      const std::string& delimiter = s_->cold->read.delimiter;
+      std::size_t overlap = delimiter.empty() ? 0 : delimiter.size() - 1;
       std::size_t from = r.scanned > overlap ? r.scanned - overlap : 0;
-      std::size_t loc = data.find(r.delimiter, from);
-      s_->counters.bytes_scanned += (loc == std::string_view::npos ? data.size() : loc) - from;
+      std::size_t loc = data.find(delimiter, from);
+      s_->bytes_scanned += (loc == std::string_view::npos ? data.size() : loc) - from;
       if (loc != std::string_view::npos) {
-        check_max_bytes(loc + r.delimiter.size());
-        return loc + r.delimiter.size();
+        check_max_bytes(loc + delimiter.size());
+        return loc + delimiter.size();
       }
       r.scanned = data.size();
       check_max_bytes(data.size());
@@ -296,8 +304,8 @@ std::optional<std::size_t> BaseIOStream::find_read_pos() {
       if (data.empty()) return std::nullopt;
       re2::StringPiece match;
       re2::StringPiece text(data.data(), data.size());
-      s_->counters.bytes_scanned += data.size();
-      if (s_->regex->Match(text, 0, text.size(), RE2::UNANCHORED, &match, 1)) {
+      s_->bytes_scanned += data.size();
+      if (s_->cold->regex->Match(text, 0, text.size(), RE2::UNANCHORED, &match, 1)) {
         auto end = static_cast<std::size_t>(match.data() + match.size() - data.data());
         check_max_bytes(end);
         return end;
@@ -315,14 +323,15 @@ std::optional<std::size_t> BaseIOStream::find_read_pos() {
 void BaseIOStream::check_max_bytes(std::size_t size) const {
   const ReadRequest& r = s_->read;
   if (!r.max_bytes || size <= *r.max_bytes) return;
-  std::string what = r.kind == Kind::regex ? "regex '" + s_->regex->pattern() + "'"
-                                           : "delimiter '" + r.delimiter + "'";
+  std::string what = r.kind == Kind::regex ? "regex '" + s_->cold->regex->pattern() + "'"
+                                           : "delimiter '" + s_->cold->read.delimiter + "'";
   throw UnsatisfiableReadError(log::cat(what, " not found within ", *r.max_bytes, " bytes"));
 }
 
 void BaseIOStream::run_streaming_callback() {
   ReadRequest& r = s_->read;
-  if (!r.streaming || s_->read_buffer.empty()) return;
+  detail::ReadExtras* extras = s_->read_extras();
+  if (extras == nullptr || !extras->streaming || s_->read_buffer.empty()) return;
   std::size_t n = s_->read_buffer.size();
   if (r.kind == Kind::bytes) {
     n = std::min(r.bytes, n);
@@ -332,26 +341,29 @@ void BaseIOStream::run_streaming_callback() {
   // Chunks go through the loop, in order, before the read's Future resolves
   // (its done-callbacks are scheduled later). A throwing callback closes the
   // stream, as in Tornado 5.1, and the loop logs the exception.
-  s_->loop.add_callback(
-      [callback = r.streaming, chunk = s_->read_buffer.take(n), self = weak_from_this()]() mutable {
-        try {
-          (*callback)(std::move(chunk));
-        } catch (...) {
-          if (auto stream = self.lock()) stream->close(std::current_exception());
-          throw;
-        }
-      });
+  s_->loop.add_callback([callback = extras->streaming, chunk = s_->read_buffer.take(n),
+                         self = weak_from_this()]() mutable {
+    try {
+      (*callback)(std::move(chunk));
+    } catch (...) {
+      if (auto stream = self.lock()) stream->close(std::current_exception());
+      throw;
+    }
+  });
 }
 
 void BaseIOStream::read_from_buffer(std::size_t pos) { finish_read(pos); }
 
 void BaseIOStream::finish_read(std::size_t size) {
   ReadRequest r = std::move(s_->read);
-  s_->read = ReadRequest{};
-  if (r.into_future) {
-    s_->read_buffer.take_into(r.into.first(size));
-    future_set_result_unless_cancelled(*r.into_future, size);
+  detail::ReadExtras* extras = s_->read_extras();
+  if (extras != nullptr && extras->into_future) {
+    Future<std::size_t> into_future = std::move(*extras->into_future);
+    s_->read_buffer.take_into(extras->into.first(size));
+    s_->clear_read();
+    future_set_result_unless_cancelled(into_future, size);
   } else {
+    s_->clear_read();
     std::string data = s_->read_buffer.take(size);
     if (r.future) future_set_result_unless_cancelled(*r.future, std::move(data));
   }
@@ -374,8 +386,8 @@ Future<void> BaseIOStream::write_impl(Data&& data) {
   check_closed();
   detail::WriteBuffer& buffer = s_->write_buffer;
   std::size_t size = data.size();
-  const auto& limit = s_->options.max_write_buffer_size;
-  if (size != 0 && limit && buffer.size() + size > *limit) {
+  if (size != 0 &&
+      size > s_->max_write_buffer_size - std::min(buffer.size(), s_->max_write_buffer_size)) {
     throw StreamBufferFullError("Reached maximum write buffer size");
   }
   bool borrowed = false;
@@ -387,11 +399,21 @@ Future<void> BaseIOStream::write_impl(Data&& data) {
     buffer.append_borrowed(data);  // sent from the caller's memory below, if it can be
     borrowed = true;
   }
-  s_->total_write_index += size;
+  std::uint64_t index = s_->total_write_index += size;
   Future<void> future(Site{std::source_location::current(), "IOStream write"});
-  s_->write_futures.emplace_back(s_->total_write_index, future);
-  if (!s_->connecting) {
-    handle_write();
+  if (s_->connecting) {
+    s_->write_futures.emplace_back(index, future);
+  } else {
+    handle_write();  // sends what the fd takes now; earlier writes' futures resolve
+    if (s_->closed) {
+      fail(future, s_->error);
+    } else if (s_->total_write_done_index >= index) {
+      // All sent, and so was everything before it: the usual case needs no
+      // queue entry (nor the memory one keeps per idle connection).
+      future_set_result_unless_cancelled(future);
+    } else {
+      s_->write_futures.emplace_back(index, future);
+    }
     if (writing()) add_io_state(IOLoop::WRITE);
     maybe_add_error_listener();
   }
@@ -422,8 +444,9 @@ void BaseIOStream::handle_write() {
     if (r.bytes == 0) break;
     buffer.advance(r.bytes);
     s_->total_write_done_index += r.bytes;
-    s_->counters.bytes_written += r.bytes;
-    trace::emit(trace::Kind::stream_written, s_->loop_id, s_->trace_id, 0, r.bytes, buffer.size());
+    s_->bytes_written += r.bytes;
+    trace::emit(trace::Kind::stream_written, s_->loop_id, s_->node.trace_id, 0, r.bytes,
+                buffer.size());
   }
   resolve_written_futures();
 }
@@ -457,12 +480,15 @@ void BaseIOStream::add_io_state(std::uint32_t events) {
     // IOLoop::close(all_fds) asks the stream to close rather than closing the
     // fd under it (which the stream would then close a second time).
     detail::add_owned_handler(
-        s_->loop, fileno(), [self](int, std::uint32_t ready) { self->handle_events(ready); },
-        s_->io_state,
-        [weak = std::weak_ptr<BaseIOStream>(self)] {
-          if (auto stream = weak.lock()) stream->close();
+        s_->loop, fileno(),
+        [self](int, std::uint32_t ready) {
+          if (ready == detail::kCloseOwnedFd) {
+            self->close();
+          } else {
+            self->handle_events(ready);
+          }
         },
-        Site{std::source_location::current(), "IOStream"});
+        s_->io_state, Site{std::source_location::current(), "IOStream"});
   } else if ((s_->io_state & events) != events) {
     s_->io_state |= events;
     s_->loop.update_handler(fileno(), s_->io_state);
@@ -478,7 +504,10 @@ void BaseIOStream::handle_events(std::uint32_t events) {
   try {
     if (s_->connecting) handle_connect();
     if (s_->closed) return;
-    if (events & IOLoop::READ) handle_read();
+    if (events & IOLoop::READ) {
+      s_->drained = false;
+      handle_read();
+    }
     if (s_->closed) return;
     if (events & IOLoop::WRITE) handle_write();
     if (s_->closed) return;
@@ -514,7 +543,9 @@ void BaseIOStream::update_io_state() {
 
 void BaseIOStream::maybe_add_error_listener() {
   if (s_->io_state != 0 && s_->io_state != IOLoop::ERROR) return;
-  if (!s_->closed && s_->read_buffer.empty() && s_->close_callback) add_io_state(IOLoop::READ);
+  if (!s_->closed && s_->read_buffer.empty() && s_->cold && s_->cold->close_callback) {
+    add_io_state(IOLoop::READ);
+  }
 }
 
 // ---- Connecting ---------------------------------------------------------------
@@ -524,17 +555,17 @@ bool BaseIOStream::connecting() const noexcept { return s_->connecting; }
 Future<void> BaseIOStream::begin_connect() {
   Future<void> future(Site{std::source_location::current(), "IOStream connect"});
   s_->connecting = true;
-  s_->connect_future = future;
+  s_->cold_state().connect_future = future;
   return future;
 }
 
 void BaseIOStream::end_connect() {
   s_->connecting = false;
-  trace::emit(trace::Kind::stream_connected, s_->loop_id, s_->trace_id, 0,
+  trace::emit(trace::Kind::stream_connected, s_->loop_id, s_->node.trace_id, 0,
               static_cast<std::uint64_t>(fileno()));
-  if (s_->connect_future) {
-    Future<void> future = std::move(*s_->connect_future);
-    s_->connect_future.reset();
+  if (s_->cold && s_->cold->connect_future) {
+    Future<void> future = std::move(*s_->cold->connect_future);
+    s_->cold->connect_future.reset();
     future_set_result_unless_cancelled(future);
   }
 }
@@ -571,22 +602,24 @@ void BaseIOStream::signal_closed() {
   // Every pending future fails first; the close callback is scheduled after
   // them, so it runs after their done-callbacks.
   ReadRequest read = std::move(s_->read);
-  s_->read = ReadRequest{};
+  std::optional<Future<std::size_t>> into_future;
+  if (detail::ReadExtras* extras = s_->read_extras()) into_future = std::move(extras->into_future);
+  s_->clear_read();
   if (read.future) fail(*read.future, s_->error);
-  if (read.into_future) fail(*read.into_future, s_->error);
+  if (into_future) fail(*into_future, s_->error);
   auto futures = std::move(s_->write_futures);
   std::size_t head = s_->write_futures_head;
   s_->write_futures.clear();
   s_->write_futures_head = 0;
   for (std::size_t i = head; i < futures.size(); ++i) fail(futures[i].second, s_->error);
-  if (s_->connect_future) {
-    Future<void> connect = std::move(*s_->connect_future);
-    s_->connect_future.reset();
+  if (s_->cold && s_->cold->connect_future) {
+    Future<void> connect = std::move(*s_->cold->connect_future);
+    s_->cold->connect_future.reset();
     fail(connect, s_->error);
   }
   fail_own_futures(s_->error);
-  if (s_->close_callback) {
-    s_->loop.add_callback(std::exchange(s_->close_callback, CloseCallback{}));
+  if (s_->cold && s_->cold->close_callback) {
+    s_->loop.add_callback(std::exchange(s_->cold->close_callback, CloseCallback{}));
   }
   s_->write_buffer.clear();
 }
@@ -597,26 +630,27 @@ void BaseIOStream::detach() {
     s_->io_state = 0;
   }
   s_->closed = true;
-  if (s_->trace_id != 0) {
-    trace::emit(trace::Kind::stream_closed, s_->loop_id, s_->trace_id,
+  if (s_->node.trace_id != 0) {
+    trace::emit(trace::Kind::stream_closed, s_->loop_id, s_->node.trace_id,
                 trace::intern("detached (start_tls)"), 0);
   }
 }
 
 void BaseIOStream::trace_closed() {
-  if (s_->trace_id == 0) return;
+  if (s_->node.trace_id == 0) return;
   std::uint32_t reason = s_->error ? trace::intern(log::describe(s_->error)) : 0;
-  trace::emit(trace::Kind::stream_closed, s_->loop_id, s_->trace_id, reason,
+  trace::emit(trace::Kind::stream_closed, s_->loop_id, s_->node.trace_id, reason,
               static_cast<std::uint64_t>(errno_of(s_->error)));
 }
 
 void BaseIOStream::set_close_callback(CloseCallback callback) {
-  s_->close_callback = std::move(callback);
+  s_->cold_state().close_callback = std::move(callback);
   maybe_add_error_listener();
 }
 
 BaseIOStream::CloseCallback BaseIOStream::take_close_callback() {
-  return std::exchange(s_->close_callback, CloseCallback{});
+  if (!s_->cold) return {};
+  return std::exchange(s_->cold->close_callback, CloseCallback{});
 }
 
 void BaseIOStream::check_closed() const {
@@ -631,12 +665,23 @@ bool BaseIOStream::writing() const noexcept { return !s_->write_buffer.empty(); 
 void BaseIOStream::set_nodelay(bool) {}
 std::exception_ptr BaseIOStream::error() const noexcept { return s_->error; }
 IOLoop& BaseIOStream::io_loop() const noexcept { return s_->loop; }
-const StreamOptions& BaseIOStream::options() const noexcept { return s_->options; }
-std::uint64_t BaseIOStream::trace_id() const noexcept { return s_->trace_id; }
-void BaseIOStream::set_name(std::string name) { s_->name = std::move(name); }
+StreamOptions BaseIOStream::options() const noexcept {
+  StreamOptions options;
+  options.max_buffer_size = s_->max_buffer_size;
+  options.read_chunk_size = s_->read_chunk_size;
+  if (s_->max_write_buffer_size != SIZE_MAX) {
+    options.max_write_buffer_size = s_->max_write_buffer_size;
+  }
+  return options;
+}
+std::uint64_t BaseIOStream::trace_id() const noexcept { return s_->node.trace_id; }
+void BaseIOStream::set_name(std::string name) { s_->cold_state().name = std::move(name); }
 
 BaseIOStream::Stats BaseIOStream::stats() const noexcept {
-  Stats stats = s_->counters;
+  Stats stats;
+  stats.bytes_read = s_->bytes_read;
+  stats.bytes_written = s_->bytes_written;
+  stats.bytes_scanned = s_->bytes_scanned;
   stats.read_buffer = s_->read_buffer.size();
   stats.write_buffer = s_->write_buffer.size();
   return stats;
@@ -644,7 +689,8 @@ BaseIOStream::Stats BaseIOStream::stats() const noexcept {
 
 std::string BaseIOStream::describe() const {
   std::ostringstream out;
-  out << (s_->name.empty() ? default_name() : s_->name) << " (fd " << fileno() << ", ";
+  out << (s_->cold && !s_->cold->name.empty() ? s_->cold->name : default_name()) << " (fd "
+      << fileno() << ", ";
   if (!s_->closed) {
     out << (s_->connecting ? "connecting" : "open");
   } else if (s_->error) {

@@ -3,7 +3,7 @@
 namespace tornado::detail {
 
 LiveStream& live_streams() {
-  thread_local LiveStream head{nullptr, nullptr, &head, &head};
+  thread_local LiveStream head{nullptr, 0, &head, &head};
   return head;
 }
 

@@ -14,7 +14,7 @@ namespace tornado::detail {
 
 struct LiveStream {
   const BaseIOStream* stream = nullptr;
-  std::uint64_t* trace_id = nullptr;  // the stream's, so a snapshot can name an untraced stream
+  std::uint64_t trace_id = 0;  // the stream's id in trace events (0: made untraced)
   LiveStream* prev = nullptr;
   LiveStream* next = nullptr;
 };
@@ -33,7 +33,7 @@ void for_each_live_stream(F fn) {
   LiveStream& head = live_streams();
   for (LiveStream* n = head.next; n != nullptr && n != &head; n = n->next) {
     BaseIOStream::Stats s = n->stream->stats();
-    fn(*n->trace_id, n->stream->describe(), s.read_buffer, s.write_buffer);
+    fn(n->trace_id, n->stream->describe(), s.read_buffer, s.write_buffer);
   }
 }
 

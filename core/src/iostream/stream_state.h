@@ -3,6 +3,7 @@
 
 #include <re2/re2.h>
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,29 +21,71 @@
 namespace tornado::detail {
 
 /// The one pending read: what would satisfy it and where its result goes.
+/// The parts most reads never use live in ReadExtras.
 struct ReadRequest {
   enum class Kind : std::uint8_t { none, bytes, delimiter, regex, until_close };
   Kind kind = Kind::none;
-  std::size_t bytes = 0;  // Kind::bytes: still wanted (streaming reads count down)
   bool partial = false;
-  std::string delimiter;
-  std::optional<std::size_t> max_bytes;
+  std::size_t bytes = 0;    // Kind::bytes: still wanted (streaming reads count down)
   std::size_t scanned = 0;  // Kind::delimiter: bytes searched without a match
-  std::shared_ptr<BaseIOStream::StreamingCallback> streaming;
+  std::optional<std::size_t> max_bytes;
   std::optional<Future<std::string>> future;
-  std::optional<Future<std::size_t>> into_future;  // read_into
+};
+
+/// The rest of a pending read: read_until's delimiter, a streaming callback,
+/// read_into's target and future.
+struct ReadExtras {
+  std::string delimiter;
+  std::shared_ptr<BaseIOStream::StreamingCallback> streaming;
+  std::optional<Future<std::size_t>> into_future;
   std::span<char> into;
+
+  // Cleared field by field: the delimiter keeps its capacity for the next read.
+  void clear() noexcept {
+    delimiter.clear();
+    streaming.reset();
+    into_future.reset();
+    into = {};
+  }
+};
+
+/// What a stream needs only once it uses it: made on first use and kept.
+/// An idle connection waiting in read_bytes never makes it, which keeps the
+/// memory per idle connection small (docs/performance.md, "Echo server").
+struct ColdStreamState {
+  ReadExtras read;
+  std::unique_ptr<re2::RE2> regex;  // the last pattern, reused when asked again
+  std::optional<Future<void>> connect_future;
+  BaseIOStream::CloseCallback close_callback;
+  std::string name;
 };
 
 struct StreamState {
-  StreamState(IOLoop& l, const StreamOptions& o) : loop(l), options(o) {}
+  StreamState(IOLoop& l, const StreamOptions& o)
+      : loop(l),
+        max_buffer_size(o.max_buffer_size),
+        read_chunk_size(o.read_chunk_size),
+        max_write_buffer_size(o.max_write_buffer_size.value_or(SIZE_MAX)) {}
+
+  ColdStreamState& cold_state() {
+    if (!cold) cold = std::make_unique<ColdStreamState>();
+    return *cold;
+  }
+  /// The pending read's extras, or null if the stream never needed any.
+  ReadExtras* read_extras() noexcept { return cold ? &cold->read : nullptr; }
+  void clear_read() noexcept {
+    read = ReadRequest{};
+    if (cold) cold->read.clear();
+  }
 
   IOLoop& loop;
-  StreamOptions options;
+  std::size_t max_buffer_size;
+  std::size_t read_chunk_size;
+  std::size_t max_write_buffer_size;  // SIZE_MAX: unlimited
   ReadBuffer read_buffer;
   WriteBuffer write_buffer;
   ReadRequest read;
-  std::unique_ptr<re2::RE2> regex;  // the last pattern, reused when asked again
+  std::unique_ptr<ColdStreamState> cold;
 
   // Write futures in order, each with the total byte count that must have
   // been sent for it to resolve (Tornado's _write_futures).
@@ -50,19 +93,23 @@ struct StreamState {
   std::size_t write_futures_head = 0;
   std::uint64_t total_write_index = 0;
   std::uint64_t total_write_done_index = 0;
-  std::optional<Future<void>> connect_future;
 
   std::uint32_t io_state = 0;  // events registered with the loop; 0: not registered
-  bool closed = false;
-  bool connecting = false;
-  std::exception_ptr error;
-  BaseIOStream::CloseCallback close_callback;
-
-  std::string name;
-  std::uint64_t trace_id = 0;
   std::uint16_t loop_id = 0;
-  BaseIOStream::Stats counters;
-  LiveStream node;
+  bool closed : 1 = false;
+  bool connecting : 1 = false;
+  // The last read from the fd found it empty (nothing, or less than asked),
+  // and the loop has not reported it readable since: a new read waits for
+  // the loop instead of trying the fd first (a recv that would find nothing:
+  // in a ping-pong, half of all recv calls). Level-triggered polling still
+  // reports data that arrived in between.
+  bool drained : 1 = false;
+  std::exception_ptr error;
+
+  std::uint64_t bytes_read = 0;  // Stats, apart from the buffer sizes
+  std::uint64_t bytes_written = 0;
+  std::uint64_t bytes_scanned = 0;
+  LiveStream node;  // holds the stream's trace id
 };
 
 }  // namespace tornado::detail

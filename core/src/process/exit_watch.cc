@@ -41,15 +41,16 @@ bool watch_with_pidfd(const std::shared_ptr<ChildState>& child) {
   child->pidfd = static_cast<int>(fd);
   // The child's state owns the pidfd: IOLoop::close(all_fds) lets it close it.
   detail::add_owned_handler(
-      *child->loop, child->pidfd, [child](int, std::uint32_t) { on_pidfd_ready(*child); },
-      IOLoop::READ,
-      [weak = std::weak_ptr<ChildState>(child)] {
-        if (auto c = weak.lock(); c && c->pidfd >= 0) {
-          ::close(c->pidfd);
-          c->pidfd = -1;
+      *child->loop, child->pidfd,
+      [child](int, std::uint32_t ready) {
+        if (ready != detail::kCloseOwnedFd) {
+          on_pidfd_ready(*child);
+        } else if (child->pidfd >= 0) {
+          ::close(child->pidfd);
+          child->pidfd = -1;
         }
       },
-      Site{std::source_location::current(), "Subprocess exit"});
+      IOLoop::READ, Site{std::source_location::current(), "Subprocess exit"});
   return true;
 }
 
