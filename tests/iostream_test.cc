@@ -409,6 +409,25 @@ TEST_P(StreamTest, WritePastMaxWriteBufferSizeThrowsAndQueuesNothing) {
   e.writer->close();
 }
 
+// The same limit set on a stream made without it, as a TCPServer handler
+// does; set back to none, the same write is queued.
+TEST_P(StreamTest, WriteBufferLimitCanBeSetOnAnOpenStream) {
+  Ends e = ends();
+  while (!e.writer->writing()) (void)e.writer->write(std::string(16 * 1024, 'a'));
+  std::size_t queued = e.writer->stats().write_buffer;
+  e.writer->set_max_write_buffer_size(queued + 1024);
+  EXPECT_THROW((void)e.writer->write(std::string(2048, 'b')), StreamBufferFullError);
+  EXPECT_EQ(e.writer->stats().write_buffer, queued);
+  // Up to the limit is allowed. (Each write also sends what the fd takes
+  // now, so the queue may be shorter than the sum afterwards.)
+  EXPECT_NO_THROW((void)e.writer->write(std::string(1024, 'c')));
+  EXPECT_LE(e.writer->stats().write_buffer, queued + 1024);
+  e.writer->set_max_write_buffer_size(std::nullopt);
+  EXPECT_NO_THROW((void)e.writer->write(std::string(256 * 1024, 'b')));
+  e.reader->close();
+  e.writer->close();
+}
+
 TEST_P(StreamTest, CloseDiscardsUnsentDataAndFailsPendingWrites) {
   Ends e = ends();
   Future<void> write;

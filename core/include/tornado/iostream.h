@@ -135,6 +135,10 @@ class BaseIOStream : public std::enable_shared_from_this<BaseIOStream> {
   /// Sets TCP_NODELAY (send small writes at once); does nothing on
   /// streams other than TCP.
   virtual void set_nodelay(bool value);
+  /// Tornado's `stream.max_write_buffer_size = n`, for a stream made by
+  /// someone else (TCPServer): a later write that would leave more than n
+  /// bytes queued throws StreamBufferFullError; none means unlimited.
+  void set_max_write_buffer_size(std::optional<std::size_t> limit) noexcept;
   /// Why the stream closed, or null (still open, or closed cleanly).
   std::exception_ptr error() const noexcept;
   /// The fd, or -1 once closed.

@@ -663,6 +663,9 @@ bool BaseIOStream::closed() const noexcept { return s_->closed; }
 bool BaseIOStream::reading() const noexcept { return s_->read.kind != Kind::none; }
 bool BaseIOStream::writing() const noexcept { return !s_->write_buffer.empty(); }
 void BaseIOStream::set_nodelay(bool) {}
+void BaseIOStream::set_max_write_buffer_size(std::optional<std::size_t> limit) noexcept {
+  s_->max_write_buffer_size = limit.value_or(SIZE_MAX);
+}
 std::exception_ptr BaseIOStream::error() const noexcept { return s_->error; }
 IOLoop& BaseIOStream::io_loop() const noexcept { return s_->loop; }
 StreamOptions BaseIOStream::options() const noexcept {
