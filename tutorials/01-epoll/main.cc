@@ -1,7 +1,7 @@
 // Step 1: an event loop by hand, with epoll and no library. A non-blocking
 // HTTP GET: start the connect, then let the loop say when to write and read.
 //
-//   tutorial-01-epoll [--demo]   fetches / from a tiny server it starts itself
+//   tutorial-01-epoll [--demo]   fetches / from a tiny server it starts itself (server.cc)
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -14,6 +14,9 @@
 #include <map>
 #include <string>
 #include <thread>
+
+// In server.cc: a thread that answers one HTTP request; `address` is where it listens.
+std::thread start_server(sockaddr_in& address);
 
 namespace {
 
@@ -35,26 +38,19 @@ bool run_loop() {  // until nothing is watched; false if nothing happens for 5 s
   while (!handlers.empty()) {
     int n = epoll_wait(epoll_fd, ready, 16, 5000);  // the one place the program waits
     if (n == 0) return false;
-    for (int i = 0; i < n; ++i) {
-      auto it = handlers.find(ready[i].data.fd);
-      if (it != handlers.end()) std::function<void()>(it->second)();  // a copy: it may unwatch
-    }
+    for (int i = 0; i < n; ++i)
+      if (auto it = handlers.find(ready[i].data.fd); it != handlers.end())
+        std::function<void()>(it->second)();  // a copy: the handler may unwatch its fd
   }
   return true;
 }
 
-// ---- A fetch, as three handlers (the seeds' AsyncConnector) ---------------
-sockaddr_in loopback(std::uint16_t port) {  // 127.0.0.1:port
-  return {AF_INET, htons(port), {htonl(INADDR_LOOPBACK)}, {}};
-}
-
+// ---- A fetch, as three handlers (like the selectors AsyncConnector) -------
 struct Fetch {
   int sock = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   std::string response;
 
-  void start(std::uint16_t port) {
-    sockaddr_in addr = loopback(port);
-    // Returns at once; EINPROGRESS means "connecting, I will tell you".
+  void start(sockaddr_in addr) {  // connect() returns at once; EINPROGRESS: "I will tell you"
     if (connect(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 && errno != EINPROGRESS)
       return finish(std::string("connect failed: ") + std::strerror(errno));
     std::cout << "connect: in progress; watch for writable\n";
@@ -83,39 +79,17 @@ struct Fetch {
   }
 };
 
-// ---- The demo's server: one request, plain blocking calls, its own thread -
-void serve_one(int listener) {
-  int conn = accept(listener, nullptr, nullptr);  // SO_RCVTIMEO bounds this wait
-  std::string request;
-  char buffer[1024];
-  ssize_t n = 0;  // read up to the blank line that ends the request
-  while (request.find("\r\n\r\n") == std::string::npos &&
-         (n = recv(conn, buffer, sizeof buffer, 0)) > 0)
-    request.append(buffer, static_cast<std::size_t>(n));
-  std::string reply = "HTTP/1.0 200 OK\r\nContent-Length: 15\r\n\r\nHello, epoll!\r\n";
-  send(conn, reply.data(), reply.size(), MSG_NOSIGNAL);
-  close(conn);  // HTTP/1.0: closing ends the response
-}
-
 }  // namespace
 
 int main() {  // every run is the demo, so --demo needs no parsing
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr = loopback(0);  // port 0: the kernel picks a free one
-  socklen_t size = sizeof addr;
-  timeval patience{.tv_sec = 5, .tv_usec = 0};
-  bind(listener, reinterpret_cast<sockaddr*>(&addr), size);
-  listen(listener, 1);
-  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &size);
-  setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
-  std::thread server(serve_one, listener);
-
+  sockaddr_in address{};
+  std::thread server = start_server(address);
   Fetch fetch;
-  fetch.start(ntohs(addr.sin_port));
+  fetch.start(address);
   std::cout << "main: the fetch has started, nothing is received yet; run the loop\n";
   bool finished = run_loop();
   server.join();
-  for (int fd : {fetch.sock, listener, epoll_fd}) close(fd);
+  for (int fd : {fetch.sock, epoll_fd}) close(fd);
   if (!finished) return std::cerr << "nothing happened for 5 s; giving up\n", 1;
   std::erase(fetch.response, '\r');
   std::cout << "main: the loop ran out of work. The response:\n" << fetch.response;
