@@ -33,6 +33,17 @@ using namespace std::chrono_literals;
 using test_support::TempDir;
 using test_support::wait;
 
+// Every field has a default, so a designated initializer may name any subset
+// (this file is built with -Wextra -Werror).
+TEST(HTTPRequestOptions, DesignatedInitializersMayNameAnySubset) {
+  HTTPRequest request{.url = "http://127.0.0.1/", .method = "POST", .body = "x"};
+  HTTPClientOptions options{.max_clients = 2};
+  EXPECT_EQ(request.url, "http://127.0.0.1/");
+  EXPECT_TRUE(request.follow_redirects);
+  EXPECT_EQ(options.max_clients, 2u);
+  EXPECT_EQ(options.resolver, nullptr);
+}
+
 // ---- Handlers ------------------------------------------------------------------------
 
 struct Seen {

@@ -28,6 +28,22 @@ using tls_support::CertificatesTest;
 using tls_support::open_fd_count;
 using tls_support::TestCertificates;
 
+// Options are aggregates with a default for every field, so a designated
+// initializer may name any subset; under -Wextra -Werror (as this file is
+// built) an omitted field without one would not compile.
+TEST(Options, DesignatedInitializersMayNameAnySubset) {
+  ConnectOptions connect{.family = AF_INET, .timeout = std::chrono::seconds(1)};
+  SSLOptions ssl{.ca_file = "ca.pem", .check_hostname = false};
+  StreamOptions stream{.max_write_buffer_size = 4096};
+  EXPECT_EQ(connect.family, AF_INET);
+  EXPECT_FALSE(connect.ssl_options.has_value());
+  EXPECT_EQ(ssl.ca_file, "ca.pem");
+  EXPECT_TRUE(ssl.certfile.empty());
+  EXPECT_EQ(ssl.minimum_version, TlsVersion::tls1_2);
+  EXPECT_EQ(stream.max_buffer_size, 100u * 1024 * 1024);
+  EXPECT_EQ(stream.max_write_buffer_size, 4096u);
+}
+
 // Answers every question with the same addresses, in the order given.
 class FixedResolver : public Resolver {
  public:

@@ -41,11 +41,11 @@ struct ClientState;
 
 /// One request (tornado.httpclient.HTTPRequest's common arguments).
 struct HTTPRequest {
-  std::string url;
+  std::string url{};
   std::string method = "GET";
-  HTTPHeaders headers;
+  HTTPHeaders headers{};
   /// Sent with a Content-Length; POST, PUT and PATCH send an empty one if unset.
-  std::optional<std::string> body;
+  std::optional<std::string> body{};
   /// Resolving, connecting and the TLS handshake.
   Duration connect_timeout = std::chrono::seconds(20);
   /// The whole request, from the first connection attempt to the last byte.
@@ -55,19 +55,19 @@ struct HTTPRequest {
   /// For https: false skips certificate and hostname checks.
   bool validate_cert = true;
   /// For https: CA files, client certificates (default: system CAs).
-  std::optional<SSLOptions> ssl_options;
+  std::optional<SSLOptions> ssl_options{};
   std::string user_agent = "tornado-cpp";
 };
 
 /// What came back. request is the one finally fetched (after redirects).
 struct HTTPResponse {
-  HTTPRequest request;
+  HTTPRequest request{};
   int code = 0;
-  std::string reason;
-  HTTPHeaders headers;
-  std::string body;
+  std::string reason{};
+  HTTPHeaders headers{};
+  std::string body{};
   /// The URL after redirects.
-  std::string effective_url;
+  std::string effective_url{};
   /// Seconds from the start of fetch() to the end of the response.
   double request_time = 0;
 };
@@ -96,7 +96,7 @@ struct HTTPClientOptions {
   /// Idle kept-alive connections kept per host.
   std::size_t max_idle_per_host = 4;
   /// Null: a DefaultExecutorResolver.
-  std::shared_ptr<Resolver> resolver;
+  std::shared_ptr<Resolver> resolver{};
 };
 
 class AsyncHTTPClient {

@@ -63,7 +63,7 @@ struct StreamOptions {
   std::size_t read_chunk_size = 64 * 1024;
   /// A write that would queue more than this throws StreamBufferFullError;
   /// none means unlimited.
-  std::optional<std::size_t> max_write_buffer_size;
+  std::optional<std::size_t> max_write_buffer_size{};
 };
 
 /// The read/write/close machinery shared by IOStream, PipeIOStream and

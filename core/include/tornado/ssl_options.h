@@ -32,16 +32,16 @@ enum class TlsVersion { tls1_2, tls1_3 };
 struct SSLOptions {
   /// PEM file holding this side's certificate, then its chain (leaf first).
   /// Required for a server.
-  std::string certfile;
+  std::string certfile{};
   /// PEM file holding the private key; empty: the key is in certfile.
-  std::string keyfile;
+  std::string keyfile{};
   /// PEM file of trusted CA certificates, and/or a directory of them in
   /// OpenSSL's hashed layout. Both empty: the system CA store, when the peer
   /// is verified at all.
-  std::string ca_file;
-  std::string ca_path;
+  std::string ca_file{};
+  std::string ca_path{};
   /// Empty: required for a client, none for a server.
-  std::optional<VerifyMode> verify_mode;
+  std::optional<VerifyMode> verify_mode{};
   /// A client checks that the server's certificate names the server_hostname
   /// it connects with (a DNS name or an IP address). Ignored when the peer is
   /// not verified (verify_mode none), as Tornado clears it for CERT_NONE.
@@ -49,11 +49,11 @@ struct SSLOptions {
   /// ALPN protocols in order of preference, e.g. {"h2", "http/1.1"}. A client
   /// offers them; a server picks the first of its own list that the client
   /// offers (server preference), or none if they share none.
-  std::vector<std::string> alpn_protocols;
+  std::vector<std::string> alpn_protocols{};
   TlsVersion minimum_version = TlsVersion::tls1_2;
   /// OpenSSL cipher list for TLS 1.2 (`openssl ciphers` syntax); empty:
   /// OpenSSL's default. TLS 1.3 suites are always OpenSSL's defaults.
-  std::string ciphers;
+  std::string ciphers{};
 };
 
 /// A TLS failure: a bad option or file, a failed handshake, or a broken

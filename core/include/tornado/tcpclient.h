@@ -35,15 +35,15 @@ struct ConnectOptions {
   /// AF_INET or AF_INET6 to use only that family; AF_UNSPEC: both.
   int family = AF_UNSPEC;
   /// Set: connect with TLS (an SSLIOStream), checking the server against `host`.
-  std::optional<SSLOptions> ssl_options;
-  std::optional<std::size_t> max_buffer_size;
+  std::optional<SSLOptions> ssl_options{};
+  std::optional<std::size_t> max_buffer_size{};
   /// Bind the local end first: to this IP and/or port. A port without an IP
   /// binds the loopback address of the family being tried (as Tornado).
-  std::string source_ip;
+  std::string source_ip{};
   std::uint16_t source_port = 0;
   /// For everything (resolving, connecting, the TLS handshake): after it,
   /// connect() fails with TimeoutError and every attempt is closed.
-  std::optional<Duration> timeout;
+  std::optional<Duration> timeout{};
 };
 
 class TCPClient {
