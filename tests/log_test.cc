@@ -17,8 +17,10 @@
 #include <utility>
 #include <vector>
 
+#include "tornado/concurrent.h"
 #include "tornado/errors.h"
 #include "tornado/name.h"
+#include "tornado/testing.h"
 
 namespace {
 
@@ -215,6 +217,21 @@ TEST(Site, DescribeUsesTheFunctionNameWithoutALabel) {
   const std::string function = here.function_name();
   EXPECT_NE(function.find("inside_a_named_function"), std::string::npos) << function;
   EXPECT_EQ(Site{here}.describe(), function + " at log_test.cc:" + std::to_string(here.line()));
+}
+
+// Inside a coroutine GCC reports the function running its body, with a
+// mangled frame type in it; describe() shows the coroutine as written.
+tornado::Future<std::source_location> site_inside_a_coroutine(int) {
+  co_return std::source_location::current();
+}
+
+TEST(Site, DescribeNamesACoroutineAsWritten) {
+  tornado::testing::CurrentLoop loop;
+  const std::source_location here = site_inside_a_coroutine(1).result();
+  const std::string described = Site{here}.describe();
+  EXPECT_EQ(described.find("Frame"), std::string::npos) << described;
+  EXPECT_EQ(described.find("_Z"), std::string::npos) << described;
+  EXPECT_EQ(described.rfind("site_inside_a_coroutine(int) at log_test.cc:", 0), 0u) << described;
 }
 
 TEST(Site, DescribeKeepsOnlyTheFileName) {
