@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "support.h"
 #include "tls_support.h"
@@ -84,6 +86,43 @@ void shrink_buffers(int fd) {
 }
 
 // ---- SSLOptions into a context -------------------------------------------
+
+// Loading a CA store takes milliseconds: a context is made once per thread
+// for the same options and the same files, and made afresh when a file
+// changes or the options differ.
+TEST_F(Tls, ContextsAreReusedForTheSameOptionsAndFiles) {
+  SSLOptions options = certs().client();
+  auto first = client_context(options);
+  EXPECT_EQ(client_context(options), first);
+  EXPECT_NE(server_context(certs().server()), first);
+
+  SSLOptions other = options;
+  other.alpn_protocols = {"h2"};
+  EXPECT_NE(client_context(other), first);
+
+  // The same CA file name, new contents: a new context.
+  std::string copy = (certs().path("ca-copy.pem")).string();
+  std::filesystem::copy_file(options.ca_file, copy);
+  other = options;
+  other.ca_file = copy;
+  auto from_copy = client_context(other);
+  EXPECT_EQ(client_context(other), from_copy);
+  std::filesystem::remove(copy);
+  std::filesystem::copy_file(certs().cert("server"), copy);  // another file, same name
+  EXPECT_NE(client_context(other), from_copy);
+  std::filesystem::remove(copy);
+}
+
+// A context made on one thread is not handed to another's cache: each
+// thread builds its own (contexts are immutable, but the cache is not shared).
+TEST_F(Tls, EachThreadKeepsItsOwnContexts) {
+  SSLOptions options = certs().client();
+  auto here = client_context(options);
+  std::shared_ptr<const TlsContext> there;
+  std::thread([&] { there = client_context(options); }).join();
+  EXPECT_NE(there, here);
+  EXPECT_EQ(client_context(options), here);
+}
 
 TEST_F(Tls, ServerWithoutACertificateIsRejected) {
   try {

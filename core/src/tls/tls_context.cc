@@ -3,7 +3,12 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tls/tls_error.h"
 
@@ -11,9 +16,66 @@ namespace tornado::detail {
 
 void SslCtxFree::operator()(ssl_ctx_st* ctx) const noexcept { SSL_CTX_free(ctx); }
 
+namespace {
+
+// A file as the cache sees it: its name and, if it exists, which version of
+// it (device, inode, size, modification time), so a replaced certificate
+// makes a new context.
+void append_file(std::string& key, const std::string& path) {
+  key += path;
+  struct stat st {};
+  if (!path.empty() && ::stat(path.c_str(), &st) == 0) {
+    for (auto n : {static_cast<long long>(st.st_dev), static_cast<long long>(st.st_ino),
+                   static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
+                   static_cast<long long>(st.st_mtim.tv_nsec)}) {
+      key += ':';
+      key += std::to_string(n);
+    }
+  }
+  key += '\0';
+}
+
+std::string cache_key(const SSLOptions& options, TlsSide side) {
+  std::string key(1, side == TlsSide::server ? 'S' : 'C');
+  append_file(key, options.certfile);
+  append_file(key, options.keyfile);
+  append_file(key, options.ca_file);
+  append_file(key, options.ca_path);
+  key +=
+      options.verify_mode ? static_cast<char>('0' + static_cast<int>(*options.verify_mode)) : '-';
+  key += options.check_hostname ? 'h' : '-';
+  key += options.minimum_version == TlsVersion::tls1_3 ? '3' : '2';
+  key += options.ciphers;
+  key += '\0';
+  for (const std::string& protocol : options.alpn_protocols) {
+    key += protocol;
+    key += '\0';
+  }
+  return key;
+}
+
+}  // namespace
+
 std::shared_ptr<const TlsContext> TlsContext::create(const SSLOptions& options, TlsSide side) {
+  // Contexts are kept, per thread, for the options (and versions of the
+  // files) they were made from: loading a CA store (the system's by
+  // default) takes milliseconds, too long to repeat for every connection a
+  // client makes on its loop. Tornado likewise builds its default client
+  // context once. A context is immutable once made, so sharing it is safe.
+  constexpr std::size_t kCached = 8;
+  thread_local std::vector<std::pair<std::string, std::shared_ptr<const TlsContext>>> cache;
+  std::string key = cache_key(options, side);
+  for (auto it = cache.begin(); it != cache.end(); ++it) {
+    if (it->first == key) {
+      std::rotate(it, it + 1, cache.end());  // most recently used last
+      return cache.back().second;
+    }
+  }
   ERR_clear_error();  // report only what this call causes
-  return std::shared_ptr<const TlsContext>(new TlsContext(options, side));
+  auto context = std::shared_ptr<const TlsContext>(new TlsContext(options, side));
+  if (cache.size() == kCached) cache.erase(cache.begin());
+  cache.emplace_back(std::move(key), context);
+  return context;
 }
 
 TlsContext::TlsContext(const SSLOptions& options, TlsSide side)
