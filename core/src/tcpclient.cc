@@ -185,6 +185,12 @@ Future<std::shared_ptr<IOStream>> TCPClient::connect(std::string_view host, std:
   return connect_impl(std::string(host), port, std::move(options));
 }
 
+namespace {
+std::shared_ptr<const detail::TlsContext> make_client_context(const SSLOptions& options) {
+  return detail::TlsContext::create(options, detail::TlsSide::client);
+}
+}  // namespace
+
 Future<std::shared_ptr<IOStream>> TCPClient::connect_impl(std::string host, std::uint16_t port,
                                                           ConnectOptions options) {
   std::optional<TimePoint> deadline;
@@ -199,7 +205,16 @@ Future<std::shared_ptr<IOStream>> TCPClient::connect_impl(std::string host, std:
   // start_tls by hand, to keep the TLS stream and close it on a timeout.
   std::shared_ptr<SSLIOStream> tls;
   try {
-    auto context = detail::TlsContext::create(*options.ssl_options, detail::TlsSide::client);
+    // A context seen before is ready; a new one (loading a CA store: tens
+    // of milliseconds) is made on the executor, not on the loop thread.
+    auto context = detail::TlsContext::find(*options.ssl_options, detail::TlsSide::client);
+    if (!context) {
+      // Made in a statement of its own: GCC 12 mis-moves class temporaries
+      // that live inside a co_await expression.
+      auto made =
+          IOLoop::current().run_in_executor(nullptr, make_client_context, *options.ssl_options);
+      context = co_await maybe_with_timeout(deadline, std::move(made));
+    }
     tls = std::make_shared<SSLIOStream>(stream->detach_socket(), std::move(context), host,
                                         stream->options());
   } catch (...) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,25 +57,43 @@ std::string cache_key(const SSLOptions& options, TlsSide side) {
 
 }  // namespace
 
-std::shared_ptr<const TlsContext> TlsContext::create(const SSLOptions& options, TlsSide side) {
-  // Contexts are kept, per thread, for the options (and versions of the
-  // files) they were made from: loading a CA store (the system's by
-  // default) takes milliseconds, too long to repeat for every connection a
-  // client makes on its loop. Tornado likewise builds its default client
-  // context once. A context is immutable once made, so sharing it is safe.
-  constexpr std::size_t kCached = 8;
-  thread_local std::vector<std::pair<std::string, std::shared_ptr<const TlsContext>>> cache;
+// Contexts are kept for the options (and versions of the files) they were
+// made from: loading a CA store (the system's by default) takes tens of
+// milliseconds, too long to repeat for every connection a client makes.
+// Tornado likewise builds its default client context once. A context is
+// immutable once made, so threads share them.
+namespace {
+constexpr std::size_t kCached = 8;
+std::mutex cache_mutex;
+std::vector<std::pair<std::string, std::shared_ptr<const TlsContext>>>& cache() {
+  static auto* contexts =  // never freed: a context may be in use at exit
+      new std::vector<std::pair<std::string, std::shared_ptr<const TlsContext>>>();
+  return *contexts;
+}
+}  // namespace
+
+std::shared_ptr<const TlsContext> TlsContext::find(const SSLOptions& options, TlsSide side) {
   std::string key = cache_key(options, side);
-  for (auto it = cache.begin(); it != cache.end(); ++it) {
+  std::lock_guard lock(cache_mutex);
+  auto& contexts = cache();
+  for (auto it = contexts.begin(); it != contexts.end(); ++it) {
     if (it->first == key) {
-      std::rotate(it, it + 1, cache.end());  // most recently used last
-      return cache.back().second;
+      std::rotate(it, it + 1, contexts.end());  // most recently used last
+      return contexts.back().second;
     }
   }
+  return nullptr;
+}
+
+std::shared_ptr<const TlsContext> TlsContext::create(const SSLOptions& options, TlsSide side) {
+  if (auto context = find(options, side)) return context;
+  std::string key = cache_key(options, side);
   ERR_clear_error();  // report only what this call causes
   auto context = std::shared_ptr<const TlsContext>(new TlsContext(options, side));
-  if (cache.size() == kCached) cache.erase(cache.begin());
-  cache.emplace_back(std::move(key), context);
+  std::lock_guard lock(cache_mutex);
+  auto& contexts = cache();
+  if (contexts.size() == kCached) contexts.erase(contexts.begin());
+  contexts.emplace_back(std::move(key), context);
   return context;
 }
 

@@ -28,6 +28,11 @@ class TlsContext {
   /// certificate, a file that cannot be read, a key that does not match its
   /// certificate, a cipher list OpenSSL rejects, a bad ALPN name.
   static std::shared_ptr<const TlsContext> create(const SSLOptions& options, TlsSide side);
+  /// A context made earlier for the same options and the same versions of
+  /// their files (create() makes one only when there is none), or null.
+  /// Loading a CA store takes milliseconds: a loop builds a missing one on
+  /// its executor (TCPClient does).
+  static std::shared_ptr<const TlsContext> find(const SSLOptions& options, TlsSide side);
 
   ssl_ctx_st* native() const noexcept { return ctx_.get(); }
   TlsSide side() const noexcept { return side_; }
