@@ -193,9 +193,10 @@ class BaseIOStream : public std::enable_shared_from_this<BaseIOStream> {
   /// The fd's pending error (SO_ERROR), or null. Asked when the loop reports
   /// ERROR for the fd.
   virtual std::exception_ptr get_fd_error() { return nullptr; }
-  /// Whether the fd's readiness tells of all unread data; false when a
-  /// layer (TLS) holds data of its own, so a read must always try it first.
-  virtual bool fd_shows_all_data() const noexcept { return true; }
+  /// Whether the fd carries the stream's bytes as they are, so its
+  /// readiness tells of all unread data and a write may go straight to it;
+  /// false when a layer (TLS) holds data and a state of its own.
+  virtual bool is_plain_fd() const noexcept { return true; }
   /// What the stream_opened trace event says it is.
   virtual trace::StreamKind kind() const noexcept = 0;
   /// The first word of describe() and its addresses ("IOStream a -> b").
@@ -205,6 +206,10 @@ class BaseIOStream : public std::enable_shared_from_this<BaseIOStream> {
   virtual void handle_read();
   /// The fd is writable: send queued data and resolve finished writes.
   virtual void handle_write();
+  /// One write of `chunks` to the fd, which are the first of `pending`
+  /// bytes to send: the bytes it took (0 if it would block); on an error,
+  /// closes the stream and returns 0.
+  std::size_t write_some(std::span<const iovec> chunks, std::size_t pending);
   /// Runs before handle_read/handle_write while connecting() is true.
   virtual void handle_connect() {}
   /// A subclass fails its own pending futures (SSLIOStream's handshake)
@@ -360,7 +365,7 @@ class SSLIOStream : public IOStream {
   IoResult write_to_fd(std::span<const iovec> chunks) override;
   void close_fd() override;
   trace::StreamKind kind() const noexcept override { return trace::StreamKind::tls; }
-  bool fd_shows_all_data() const noexcept override { return false; }  // OpenSSL buffers records
+  bool is_plain_fd() const noexcept override { return false; }  // OpenSSL buffers records
   std::string default_name() const override;
   void handle_read() override;
   void handle_write() override;

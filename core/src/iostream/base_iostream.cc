@@ -196,7 +196,7 @@ void BaseIOStream::try_inline_read() {
     s_->clear_read();  // the read never started: nothing is left pending
     check_closed();
   }
-  if (s_->drained && (s_->io_state & IOLoop::READ) && fd_shows_all_data()) {
+  if (s_->drained && (s_->io_state & IOLoop::READ) && is_plain_fd()) {
     return add_io_state(IOLoop::READ);
   }
   if (auto pos = read_to_buffer_loop()) return read_from_buffer(*pos);
@@ -401,6 +401,25 @@ Future<void> BaseIOStream::write_impl(Data&& data) {
   }
   std::uint64_t index = s_->total_write_index += size;
   Future<void> future(Site{std::source_location::current(), "IOStream write"});
+  if (buffer.empty() && !s_->connecting && size != 0 && is_plain_fd()) {
+    // Nothing queued: send from the caller's bytes, and queue (copy) only
+    // what the fd does not take. Most writes end here, sent whole.
+    iovec chunk{const_cast<char*>(data.data()), size};
+    std::size_t sent = write_some(std::span<const iovec>(&chunk, 1), size);
+    if (s_->closed) {
+      fail(future, s_->error);
+      return future;
+    }
+    if (sent == size) {
+      future_set_result_unless_cancelled(future);
+    } else {
+      buffer.append_copy(std::string_view(data).substr(sent));
+      s_->write_futures.emplace_back(index, future);
+      add_io_state(IOLoop::WRITE);
+    }
+    maybe_add_error_listener();
+    return future;
+  }
   if (s_->connecting) {
     s_->write_futures.emplace_back(index, future);
   } else {
@@ -426,29 +445,39 @@ void BaseIOStream::handle_write() {
   while (!buffer.empty()) {
     iovec chunks[kMaxIovecs];
     std::size_t n = buffer.fill(chunks, kMaxIovecs);
-    IoResult r;
-    try {
-      r = write_to_fd(std::span<const iovec>(chunks, n));
-    } catch (...) {
-      log::warning(
-          log::cat("Write error on ", describe(), ": ", log::describe(std::current_exception())));
-      return close(std::current_exception());
-    }
-    if (r.status == IoResult::Status::would_block) break;
-    if (r.status != IoResult::Status::done) {
-      if (!is_connreset(r.error)) {
-        log::warning(log::cat("Write error on ", describe(), ": ", r.error.message()));
-      }
-      return close(r.error);
-    }
-    if (r.bytes == 0) break;
-    buffer.advance(r.bytes);
-    s_->total_write_done_index += r.bytes;
-    s_->bytes_written += r.bytes;
-    trace::emit(trace::Kind::stream_written, s_->loop_id, s_->node.trace_id, 0, r.bytes,
-                buffer.size());
+    std::size_t sent = write_some(std::span<const iovec>(chunks, n), buffer.size());
+    if (s_->closed) return;
+    if (sent == 0) break;
+    buffer.advance(sent);
   }
   resolve_written_futures();
+}
+
+std::size_t BaseIOStream::write_some(std::span<const iovec> chunks, std::size_t pending) {
+  IoResult r;
+  try {
+    r = write_to_fd(chunks);
+  } catch (...) {
+    log::warning(
+        log::cat("Write error on ", describe(), ": ", log::describe(std::current_exception())));
+    close(std::current_exception());
+    return 0;
+  }
+  if (r.status == IoResult::Status::would_block) return 0;
+  if (r.status != IoResult::Status::done) {
+    if (!is_connreset(r.error)) {
+      log::warning(log::cat("Write error on ", describe(), ": ", r.error.message()));
+    }
+    close(r.error);
+    return 0;
+  }
+  s_->total_write_done_index += r.bytes;
+  s_->bytes_written += r.bytes;
+  if (r.bytes != 0) {
+    trace::emit(trace::Kind::stream_written, s_->loop_id, s_->node.trace_id, 0, r.bytes,
+                pending - r.bytes);  // what is left to send
+  }
+  return r.bytes;
 }
 
 void BaseIOStream::resolve_written_futures() {
