@@ -1,7 +1,7 @@
 // Specification of httpserver.h: HTTPServer against curl as a real client
-// (keep-alive, chunked upload, 100-continue, HEAD) and against raw sockets
-// that pipeline, overflow the limits, dribble (slowloris), idle or leave
-// mid-body (after Tornado's httpserver_test.py).
+// (keep-alive, chunked upload, 100-continue, HEAD), under wrk's load, and
+// against raw sockets that pipeline, overflow the limits, dribble
+// (slowloris), idle or leave mid-body (after Tornado's httpserver_test.py).
 #include "tornado/httpserver.h"
 
 #include <dirent.h>
@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -480,6 +481,55 @@ TEST_F(HTTPServerTest, CloseAllConnectionsEndsOpenConnections) {
     co_return co_await stream->read_until_close();
   };
   EXPECT_EQ(wait(loop_, hold()), "");
+}
+
+}  // namespace
+}  // namespace tornado
+
+// ---- wrk as a real client ------------------------------------------------------------
+
+namespace tornado {
+namespace {
+
+// The figures of one wrk run, from its summary ("N requests in 1.00s, ...";
+// "Socket errors: ..." and "Non-2xx or 3xx responses: N" only when nonzero).
+struct WrkRun {
+  long requests = -1;
+  bool socket_errors = true;
+  bool non_2xx = true;
+};
+
+WrkRun parse_wrk(const std::string& out) {
+  WrkRun run;
+  std::size_t at = out.find(" requests in ");
+  if (at != std::string::npos) {
+    std::size_t start = out.find_last_not_of("0123456789", at - 1) + 1;
+    run.requests = std::stol(out.substr(start, at - start));
+  }
+  run.socket_errors = out.find("Socket errors:") != std::string::npos;
+  run.non_2xx = out.find("Non-2xx") != std::string::npos;
+  return run;
+}
+
+bool have_wrk() { return std::system("command -v wrk >/dev/null 2>&1") == 0; }
+
+TEST_F(HTTPServerTest, WrkKeepsTenKeptAliveConnectionsBusyWithoutAnError) {
+  if (!have_wrk()) GTEST_SKIP() << "wrk is not installed (tests/deps.sh installs it)";
+  long served = 0;
+  start([&](HTTPServerRequest& request) {
+    ++served;
+    request.response().write("Hello, world!");
+  });
+  // One second of load; `timeout` bounds it should wrk itself hang.
+  Command wrk(loop_, "timeout 20 wrk -t1 -c10 -d1s " + url("/") + " 2>&1");
+  std::string out = wait(loop_, wrk.output());
+  WrkRun run = parse_wrk(out);
+  EXPECT_GT(run.requests, 0) << out;
+  EXPECT_FALSE(run.socket_errors) << out;
+  EXPECT_FALSE(run.non_2xx) << out;
+  // wrk counts the responses it read; the server also answered those in flight at the end.
+  EXPECT_GE(served, run.requests) << out;
+  EXPECT_EQ(curl(url("/")), "Hello, world!") << "the server still serves after the load";
 }
 
 }  // namespace

@@ -87,6 +87,9 @@ class HTTPResponseWriter {
   HTTPHeaders& headers();
   /// Buffers body data. Throws UsageError after finish().
   void write(std::string_view chunk);
+  /// The same; a moved string is kept without a copy.
+  void write(std::string&& chunk);
+  void write(const char* chunk) { write(std::string_view(chunk)); }
   /// Sends the headers (the first time) and what is buffered. Resolves once
   /// the stream has taken it; fails with StreamClosedError if the peer left.
   [[nodiscard]] Future<void> flush();

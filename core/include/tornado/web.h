@@ -139,7 +139,9 @@ class RequestHandler {
 
  private:
   friend class Application;
-  Future<void> execute(HTTPServerRequest& request, Args args, const Application& application);
+  // Runs `self` on `request`, owning it until the response is done.
+  static Future<void> execute(std::unique_ptr<RequestHandler> self, HTTPServerRequest& request,
+                              Args args, const Application& application);
   Future<void> dispatch(Args args);
   Future<void> handle_exception(std::exception_ptr error);
   void move_to_writer();

@@ -11,7 +11,9 @@ namespace {
 
 // RFC 9110 field-value: no CR, LF or NUL (other controls pass, as Tornado).
 bool is_valid_value(std::string_view value) noexcept {
-  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+  // One pass; find_first_of would search the three bytes once per character.
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 void check_field(std::string_view name, std::string_view value) {
@@ -45,6 +47,8 @@ HTTPHeaders::HTTPHeaders(std::initializer_list<Field> fields) {
 
 HTTPHeaders HTTPHeaders::parse(std::string_view block) {
   HTTPHeaders headers;
+  // At most one field per line: one allocation instead of one per doubling.
+  headers.fields_.reserve(static_cast<std::size_t>(std::count(block.begin(), block.end(), '\n')));
   while (!block.empty()) {
     std::size_t eol = block.find('\n');
     std::string_view line = block.substr(0, eol);

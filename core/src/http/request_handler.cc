@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <array>
+#include <ctime>
 
 #include "tornado/log.h"
 #include "tornado/web.h"
@@ -14,13 +15,34 @@ namespace {
 Future<void> not_allowed() { throw HTTPError(405); }
 
 // "Sun, 22 Nov 2026 05:42:36 GMT" (RFC 9110 IMF-fixdate).
-std::string http_date() {
-  std::time_t now = std::time(nullptr);
+std::string http_date(std::time_t now) {
   std::tm tm{};
   ::gmtime_r(&now, &tm);
   std::array<char, 40> text{};
   std::size_t n = std::strftime(text.data(), text.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   return std::string(text.data(), n);
+}
+
+// The headers every response starts with. Date changes once a second, so
+// the set is rebuilt then (per thread: each loop has its own), as nginx and
+// Tornado cache their date, not per request.
+const HTTPHeaders& default_headers() {
+  thread_local std::time_t second = -1;
+  thread_local HTTPHeaders headers;
+  std::time_t now = std::time(nullptr);
+  if (now != second) {
+    second = now;
+    headers = HTTPHeaders{{"Server", "tornado-cpp"},
+                          {"Content-Type", "text/html; charset=UTF-8"},
+                          {"Date", http_date(now)}};
+  }
+  return headers;
+}
+
+Future<void> done_future() {
+  Future<void> done;
+  done.set_result();
+  return done;
 }
 
 std::string html_escape(std::string_view text) {
@@ -66,7 +88,8 @@ MissingArgumentError::MissingArgumentError(const std::string& name)
 
 RequestHandler::~RequestHandler() = default;
 
-Future<void> RequestHandler::prepare() { co_return; }
+// Not a coroutine: a frame per request for nothing is worth avoiding.
+Future<void> RequestHandler::prepare() { return done_future(); }
 Future<void> RequestHandler::get(Args) { return not_allowed(); }
 Future<void> RequestHandler::head(Args) { return not_allowed(); }
 Future<void> RequestHandler::post(Args) { return not_allowed(); }
@@ -132,9 +155,7 @@ void RequestHandler::write(std::string_view chunk) {
 }
 
 void RequestHandler::clear() {
-  headers_ = HTTPHeaders{{"Server", "tornado-cpp"},
-                         {"Content-Type", "text/html; charset=UTF-8"},
-                         {"Date", http_date()}};
+  headers_ = default_headers();
   buffer_.clear();
   set_status(200);
 }
@@ -144,9 +165,9 @@ void RequestHandler::move_to_writer() {
   HTTPResponseWriter& writer = request_->response();
   if (!writer.headers_sent()) {
     writer.set_status(status_, reason_);
-    writer.headers() = headers_;
+    writer.headers() = std::move(headers_);  // the handler's copy has no use once sent
   }
-  writer.write(buffer_);
+  writer.write(std::move(buffer_));
   buffer_.clear();
 }
 
@@ -227,20 +248,22 @@ Future<void> RequestHandler::handle_exception(std::exception_ptr error) {
   return send_error(status, error);
 }
 
-Future<void> RequestHandler::execute(HTTPServerRequest& request, Args args,
+Future<void> RequestHandler::execute(std::unique_ptr<RequestHandler> self,
+                                     HTTPServerRequest& request, Args args,
                                      const Application& application) {
-  request_ = &request;
-  application_ = &application;
-  clear();
+  RequestHandler& h = *self;  // this coroutine owns the handler until the response is done
+  h.request_ = &request;
+  h.application_ = &application;
+  h.clear();
   std::exception_ptr error;
   try {
-    co_await prepare();
-    if (!finished_) co_await dispatch(std::move(args));
-    if (!finished_) co_await finish();
+    co_await h.prepare();
+    if (!h.finished_) co_await h.dispatch(std::move(args));
+    if (!h.finished_) co_await h.finish();
   } catch (...) {
     error = std::current_exception();
   }
-  if (error) co_await handle_exception(error);
+  if (error) co_await h.handle_exception(error);
 }
 
 }  // namespace tornado

@@ -1,6 +1,7 @@
 // HTTPResponseWriter: status line, headers and body framing for one response.
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "http/server_state.h"
 #include "http/text.h"
@@ -18,58 +19,99 @@ Future<void> done_future() {
   return done;
 }
 
-// Decides how the body is framed and renders the status line and headers.
-std::string render_head(ResponseState& s, bool finishing) {
+// A body at least this large goes to the stream as a write of its own,
+// moved rather than copied behind the head; a smaller one shares the head's
+// write, so a small response is one send.
+constexpr std::size_t kSeparateBodySize = 16 * 1024;
+
+// Decides how the body is framed; true when finish() must add a
+// Content-Length (the length is known: everything is written).
+bool decide_framing(ResponseState& s, bool finishing) {
   s.body_allowed = !(s.code < 200 || s.code == 204 || s.code == 304);
   auto te = s.headers.get_first("Transfer-Encoding");
   s.chunked = te && detail::iequals(*te, "chunked");
+  bool add_length = false;
   if (s.body_allowed && !te && !s.headers.contains("Content-Length")) {
     if (finishing) {
-      s.headers.set("Content-Length", std::to_string(s.pending.size()));
+      add_length = true;
+      s.declared_length = s.pending.size();
     } else if (s.http11) {
-      s.headers.set("Transfer-Encoding", "chunked");
+      s.headers.add("Transfer-Encoding", "chunked");
       s.chunked = true;
     } else {
       s.keep_alive = false;  // an HTTP/1.0 body without a length ends at the close
     }
   }
-  if (s.body_allowed && !s.chunked) {
+  if (s.body_allowed && !s.chunked && !add_length) {
     try {
       s.declared_length = parse_content_length(s.headers);
     } catch (const HTTPInputError&) {
       throw UsageError("HTTPResponseWriter: invalid Content-Length header");
     }
   }
+  return add_length;
+}
+
+// Renders the status line and headers into `out`, reserving room for
+// `body_size` more bytes to follow.
+void render_head(ResponseState& s, bool finishing, std::size_t body_size, std::string& out) {
+  // A length worked out here goes straight to the wire: adding it to
+  // s.headers could reallocate them, for a field nobody reads back.
+  bool add_length = decide_framing(s, finishing);
   auto connection = s.headers.get_first("Connection");
   if (connection && detail::iequals(*connection, "close")) s.keep_alive = false;
   if (!s.keep_alive && s.http11 && !connection) s.headers.set("Connection", "close");
   if (s.keep_alive && !s.http11) s.headers.set("Connection", "keep-alive");
 
-  std::string reason = s.reason.empty() ? std::string(reason_phrase(s.code)) : s.reason;
-  std::string out = "HTTP/1.1 " + std::to_string(s.code) + " " + reason + "\r\n";
-  out += s.headers.to_wire();
-  out += "\r\n";
+  std::string_view reason = s.reason.empty() ? reason_phrase(s.code) : s.reason;
+  std::size_t size = 50 + reason.size() + body_size;
+  for (const auto& [name, value] : s.headers) size += name.size() + value.size() + 4;
+  out.reserve(size);
+  out.append("HTTP/1.1 ").append(std::to_string(s.code)).append(" ").append(reason).append("\r\n");
+  for (const auto& [name, value] : s.headers) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (add_length) {
+    out.append("Content-Length: ").append(std::to_string(s.pending.size())).append("\r\n");
+  }
+  out.append("\r\n");
   s.headers_sent = true;
-  return out;
 }
 
+bool body_to_send(const ResponseState& s) {
+  return s.body_allowed && !s.head_request && !s.pending.empty();
+}
+
+// Appends the pending body (framed) to `out`; a large unframed body is
+// left in s.pending for a write of its own.
 void append_body(ResponseState& s, std::string& out) {
   s.body_written += s.pending.size();
-  bool send = s.body_allowed && !s.head_request && !s.pending.empty();
-  if (send && s.chunked) {
+  if (!body_to_send(s)) {
+    s.pending.clear();
+  } else if (s.chunked) {
     char size[20];
     int n = std::snprintf(size, sizeof size, "%zx\r\n", s.pending.size());
     out.append(size, static_cast<std::size_t>(n)).append(s.pending).append("\r\n");
-  } else if (send) {
-    out += s.pending;
+    s.pending.clear();
+  } else if (s.pending.size() < kSeparateBodySize) {
+    out.append(s.pending);
+    s.pending.clear();
   }
-  s.pending.clear();
 }
 
 Future<void> send(ResponseState& s, std::string out) {
-  if (out.empty()) return s.last_write ? *s.last_write : done_future();
-  s.last_write = s.stream->write(std::move(out));
-  return *s.last_write;
+  if (!out.empty()) s.last_write = s.stream->write(std::move(out));
+  if (!s.pending.empty()) s.last_write = s.stream->write(std::exchange(s.pending, {}));
+  return s.last_write ? *s.last_write : done_future();
+}
+
+// Status line, headers (the first time) and the pending body, framed.
+std::string render(ResponseState& s, bool finishing) {
+  std::string out;
+  std::size_t body = body_to_send(s) && s.pending.size() < kSeparateBodySize ? s.pending.size() : 0;
+  if (!s.headers_sent) render_head(s, finishing, body + 32, out);
+  append_body(s, out);
+  return out;
 }
 
 }  // namespace
@@ -96,19 +138,23 @@ void HTTPResponseWriter::write(std::string_view chunk) {
   s_->pending.append(chunk);
 }
 
+void HTTPResponseWriter::write(std::string&& chunk) {
+  if (s_->finished) throw UsageError("write() after finish()");
+  if (s_->pending.empty()) {
+    s_->pending = std::move(chunk);
+  } else {
+    s_->pending.append(chunk);
+  }
+}
+
 Future<void> HTTPResponseWriter::flush() {
   if (s_->finished) return send(*s_, {});
-  std::string out;
-  if (!s_->headers_sent) out = render_head(*s_, false);
-  append_body(*s_, out);
-  return send(*s_, std::move(out));
+  return send(*s_, render(*s_, false));
 }
 
 Future<void> HTTPResponseWriter::finish() {
   if (s_->finished) return send(*s_, {});
-  std::string out;
-  if (!s_->headers_sent) out = render_head(*s_, true);
-  append_body(*s_, out);
+  std::string out = render(*s_, true);
   if (s_->chunked && s_->body_allowed && !s_->head_request) out += "0\r\n\r\n";
   s_->finished = true;
   bool length_wrong =
