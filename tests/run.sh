@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite:
-#   dev   preset: every test (unit, install, tutorials) under ASan + UBSan
+#   dev   preset: every test (unit, install, tutorials, docs) under ASan + UBSan
 #   fuzz:         tests/fuzz/run.sh, libFuzzer on the trace decoder and HTTP parser (40 s)
 #   tsan  preset: the cross-thread tests (ctest label `threads`) under TSan
 # Both presets always run; the summary at the end lists each step's result and

@@ -1,10 +1,7 @@
-// Step 11: HTTP. A small web.h Application (routes to RequestHandlers, one
-// object per request) served by HTTPServer, and AsyncHTTPClient.fetch: the
-// seeds' example, a coroutine run with IOLoop::run_sync.
-//
+// Step 11: HTTP. A small web.h Application served by HTTPServer, fetched with
+// AsyncHTTPClient in a coroutine run by IOLoop::run_sync.
 //   tutorial-11-http [--demo]            serves on a free port, fetches its own pages, exits
 //   tutorial-11-http --port N [--quiet]  serves on 127.0.0.1:N until SIGINT or SIGTERM
-//                                        (--quiet: no access-log line for a 1xx-3xx answer)
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -46,7 +43,7 @@ void show(std::string_view what, const HTTPResponse& response) {
 
 Future<void> demo(std::string base) {
   tornado::AsyncHTTPClient client;
-  show("GET /", co_await client.fetch(base + "/"));  // the seeds' fetch, awaited
+  show("GET /", co_await client.fetch(base + "/"));  // fetch, awaited: suspends, never blocks
   // Three fetches at once: the server interleaves them on its one thread.
   std::vector<Future<HTTPResponse>> fetches = {client.fetch(base + "/greet/alice"),
                                                client.fetch(base + "/greet/bob?greeting=Hi"),
@@ -55,10 +52,9 @@ Future<void> demo(std::string base) {
     show("GET " + response.effective_url.substr(base.size()), response);
   }
   // A form: get_argument reads its fields as it reads a query's.
-  tornado::HTTPRequest post{.url = base + "/greet/erin",
-                            .method = "POST",
-                            .headers = {{"Content-Type", "application/x-www-form-urlencoded"}},
-                            .body = "greeting=Good+morning"};
+  tornado::HTTPRequest post{
+      .url = base + "/greet/erin", .method = "POST", .body = "greeting=Good+morning"};
+  post.headers.add("Content-Type", "application/x-www-form-urlencoded");
   show("POST /greet/erin", co_await client.fetch(post));
   try {
     (void)co_await client.fetch(base + "/nowhere");  // a non-2xx code throws...
@@ -69,9 +65,8 @@ Future<void> demo(std::string base) {
   HTTPResponse refused = co_await client.fetch(post, false);
   std::cout << "POST with no greeting -> " << refused.code << " " << refused.reason << "\n";
   // HTTPClient blocks (it runs a loop of its own): on an executor thread, ours still serves.
-  auto blocking_fetch = [url = base + "/greet/dave"] {
-    return tornado::HTTPClient().fetch(url).body;
-  };
+  std::string url = base + "/greet/dave";
+  auto blocking_fetch = [url] { return tornado::HTTPClient().fetch(url).body; };
   std::string body = co_await IOLoop::current().run_in_executor(nullptr, blocking_fetch);
   std::cout << "HTTPClient on another thread: " << body << "\n";
 }
@@ -93,8 +88,9 @@ int main(int argc, char** argv) {
   if (mode == "--port" && argc > 2) {
     auto port = static_cast<std::uint16_t>(std::atoi(argv[2]));
     server.listen(port, "127.0.0.1");
-    bool quiet = argc > 3 && std::string_view(argv[3]) == "--quiet";
-    if (quiet) tornado::log::set_level(tornado::log::Level::warning);  // Tornado: --logging=warning
+    if (argc > 3 && std::string_view(argv[3]) == "--quiet") {  // Tornado's --logging=warning
+      tornado::log::set_level(tornado::log::Level::warning);   // no access log for 1xx-3xx
+    }
     std::signal(SIGINT, stop_on_signal);
     std::signal(SIGTERM, stop_on_signal);
     std::cout << "HTTP server on http://127.0.0.1:" << port << "/ (Ctrl-C stops it)" << std::endl;

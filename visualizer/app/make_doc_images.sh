@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the screenshots in docs/images/ that docs/visualizer.md shows,
 # with tornado-viz's headless mode under Xvfb (software OpenGL).
+# tutorials/make_images.sh runs it along with every other picture's maker.
 #
 #   visualizer/app/make_doc_images.sh [BUILD_DIR]   (default build/dev)
 set -euo pipefail
