@@ -40,6 +40,7 @@ shot() {
 
 shot 03-futures                                   # three loops, six streams, all closed
 shot 04-blocking                                  # the Blocking tab: slow_handler and its victim
+shot 05-echo 'stream_closed' 1                   # the first client hung up; the others still talk
 shot 06-locks 'waiter_enqueued +loop=1 object=1 ' 3  # 'permits': two holders, three waiters
 shot 07-spider 'waiter_enqueued .*crawl' 1        # crawl waits in join(); two workers in get()
 shot 08-chat 'stream_closed .*Reached maximum write buffer size'  # the server drops the slow client
