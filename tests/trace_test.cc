@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -598,6 +599,30 @@ TEST(Trace, AttachReplaysStringsInternedBeforeIt) {
   std::uint32_t late = trace::intern("interned while attached");
   EXPECT_EQ(sink.string(late), "interned while attached");
   EXPECT_EQ(sink.string(0), "");
+}
+
+// Sites are named through a per-thread cache in front of the shared table:
+// whatever the cache holds or has evicted, and on whichever thread, a site
+// keeps one id and each site its own.
+TEST(Trace, InternGivesOneIdPerSiteOnEveryThread) {
+  std::vector<Site> sites;
+  for (int i = 0; i < 1000; ++i) {  // far more than the cache holds
+    sites.push_back(
+        Site{std::source_location::current(), intern_label("site " + std::to_string(i))});
+  }
+  std::vector<std::uint32_t> ids;
+  for (const Site& site : sites) ids.push_back(trace::intern(site));
+  EXPECT_EQ(std::set<std::uint32_t>(ids.begin(), ids.end()).size(), sites.size());
+  for (std::size_t i = 0; i < sites.size(); ++i) EXPECT_EQ(trace::intern(sites[i]), ids[i]);
+  std::vector<std::uint32_t> there(sites.size());
+  std::thread([&] {
+    for (std::size_t i = sites.size(); i-- > 0;) there[i] = trace::intern(sites[i]);
+  }).join();
+  EXPECT_EQ(there, ids);
+  MemorySink sink;
+  ScopedAttach attached(sink);
+  EXPECT_EQ(sink.string(ids[7]),
+            "site 7 at trace_test.cc:" + std::to_string(sites[7].where.line()));
 }
 
 TEST(Trace, InternGivesOneIdPerText) {

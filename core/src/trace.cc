@@ -1,5 +1,6 @@
 #include "tornado/trace.h"
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <ostream>
@@ -146,12 +147,24 @@ std::uint32_t intern(std::string_view text) {
 
 std::uint32_t intern(const Site& site) {
   SiteKey key{site.where.file_name(), site.label, site.where.line(), site.where.column()};
+  // Each thread keeps a small cache in front of the shared table: a traced
+  // add_callback or Future names its site every time, and the shared
+  // table's lock and lookup cost more than the rest of the event. Ids never
+  // change (the table only grows), so a cached one stays right.
+  struct Slot {
+    SiteKey key{};
+    std::uint32_t id = 0;
+  };
+  thread_local std::array<Slot, 256> cache{};
+  std::size_t hash = SiteKeyHash{}(key);
+  Slot& slot = cache[(hash ^ (hash >> 8) ^ (hash >> 16)) % cache.size()];
+  if (slot.id != 0 && slot.key == key) return slot.id;
   Strings& s = strings();
   std::lock_guard lock(s.mutex);
-  if (auto it = s.site_ids.find(key); it != s.site_ids.end()) return it->second;
-  std::uint32_t id = intern_locked(s, site.describe());
-  s.site_ids.emplace(key, id);
-  return id;
+  auto it = s.site_ids.find(key);
+  if (it == s.site_ids.end()) it = s.site_ids.emplace(key, intern_locked(s, site.describe())).first;
+  slot = {key, it->second};
+  return it->second;
 }
 
 namespace detail {
