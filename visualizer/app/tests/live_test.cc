@@ -125,7 +125,15 @@ TEST(VizLive, ListenSeesAProgramThatDialsItWithTornadoTrace) {
                                    "--after-seconds",
                                    "6"};
   Child viz(argv, viz_env());
-  // The program dials every 250 ms until the listener is there.
+  // The sample runs for well under a second, and the viewer's start under
+  // xvfb-run can take longer on a loaded machine: start the program once the
+  // listener is there, or it may finish before its first dial succeeds.
+  // (Its redialling, every 250 ms, is tested in tests/trace_live_test.cc.)
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!std::filesystem::exists(socket) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(std::filesystem::exists(socket)) << "tornado-viz never listened on " << socket;
   Child sample({TORNADO_SAMPLE}, {"TORNADO_TRACE=unix:" + socket});
   EXPECT_EQ(sample.wait(std::chrono::seconds(30)), 0);
   ASSERT_EQ(viz.wait(), 0);
