@@ -408,40 +408,92 @@ TEST_F(HTTPClientTest, HttpsVerifiesTheServerCertificate) {
 
 // ---- A real server other than ours: Python's http.server ---------------------------------------
 
+// Python's http.server on a free loopback port, serving `dir`; with a
+// certificate and key it speaks TLS (Python's ssl module, i.e. OpenSSL on
+// the other side too). Stopped when this goes out of scope.
+class PythonHttpServer {
+ public:
+  explicit PythonHttpServer(const std::string& dir, const SSLOptions* tls = nullptr) {
+    int out[2];
+    if (::pipe(out) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      ::close(out[0]);
+      ::close(out[1]);
+      const char* program =
+          "import http.server, os, ssl, sys\n"
+          "os.chdir(sys.argv[1])\n"
+          "class H(http.server.SimpleHTTPRequestHandler):\n"
+          "    def log_message(self, *a): pass\n"
+          "s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+          "if len(sys.argv) > 3:\n"
+          "    c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+          "    c.load_cert_chain(sys.argv[2], sys.argv[3])\n"
+          "    s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+          "print(s.server_address[1], flush=True)\n"
+          "s.serve_forever()\n";
+      if (tls != nullptr) {
+        ::execlp("python3", "python3", "-c", program, dir.c_str(), tls->certfile.c_str(),
+                 tls->keyfile.c_str(), nullptr);
+      } else {
+        ::execlp("python3", "python3", "-c", program, dir.c_str(), nullptr);
+      }
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    char c;
+    while (::read(out[0], &c, 1) == 1 && c != '\n') port_ += c;
+    ::close(out[0]);
+  }
+  ~PythonHttpServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  PythonHttpServer(const PythonHttpServer&) = delete;
+  PythonHttpServer& operator=(const PythonHttpServer&) = delete;
+
+  /// "" if python3 did not start.
+  const std::string& port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string port_;
+};
+
 TEST_F(HTTPClientTest, FetchesAFileFromPythonHttpServer) {
   TempDir dir;
   std::ofstream(dir.file("hello.txt")) << "from python\n";
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    ::close(out[0]);
-    ::close(out[1]);
-    ::execlp("python3", "python3", "-c",
-             "import http.server, os, sys\n"
-             "os.chdir(sys.argv[1])\n"
-             "class H(http.server.SimpleHTTPRequestHandler):\n"
-             "    def log_message(self, *a): pass\n"
-             "s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
-             "print(s.server_address[1], flush=True)\n"
-             "s.serve_forever()\n",
-             dir.file("").c_str(), nullptr);
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string port_text;
-  char c;
-  while (::read(out[0], &c, 1) == 1 && c != '\n') port_text += c;
-  ::close(out[0]);
-  ASSERT_FALSE(port_text.empty()) << "python3 did not start";
-  std::string base = "http://127.0.0.1:" + port_text;
+  PythonHttpServer python(dir.file(""));
+  ASSERT_FALSE(python.port().empty()) << "python3 did not start";
+  std::string base = "http://127.0.0.1:" + python.port();
   HTTPResponse response = fetch(base + "/hello.txt");
   EXPECT_EQ(response.body, "from python\n");
   EXPECT_EQ(response.headers.get("Content-Length"), "12");
   EXPECT_EQ(fetch(base + "/nope", false).code, 404);
-  ::kill(pid, SIGTERM);
-  ::waitpid(pid, nullptr, 0);
+}
+
+// The same over TLS: a server whose TLS is not ours, verified against the
+// test CA; a client trusting only the system CAs is refused.
+TEST_F(HTTPClientTest, FetchesAFileFromPythonHttpsServer) {
+  TempDir dir;
+  std::ofstream(dir.file("hello.txt")) << "from python over tls\n";
+  tls_support::TestCertificates certs;
+  SSLOptions server = certs.server();
+  PythonHttpServer python(dir.file(""), &server);
+  ASSERT_FALSE(python.port().empty()) << "python3 did not start";
+  HTTPRequest request;
+  request.url = "https://127.0.0.1:" + python.port() + "/hello.txt";
+  request.ssl_options = certs.client();
+  HTTPResponse response = fetch(request);
+  EXPECT_EQ(response.code, 200);
+  EXPECT_EQ(response.body, "from python over tls\n");
+  testing::LogCapture logs;  // the refused handshake logs a line
+  auto error = failure<SSLError>("https://127.0.0.1:" + python.port() + "/hello.txt");
+  EXPECT_NE(std::string(error.what()).find("certificate verify failed"), std::string::npos)
+      << error.what();
 }
 
 // ---- HTTPClient ------------------------------------------------------------------------
