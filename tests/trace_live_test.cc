@@ -477,12 +477,28 @@ TEST(LiveTrace, AReaderThatAttachesLateFirstReceivesEveryLiveObjectTimerFdAndWai
   EXPECT_EQ(woken[1], lock_waiters[1].a);
 }
 
+// Callbacks the trace shows finishing on `loop`, and events it reports lost
+// (drops are counted in events, of any kind).
+struct Accounted {
+  std::uint64_t finished = 0, dropped = 0;
+};
+Accounted account(const std::vector<Event>& events, std::uint16_t loop) {
+  Accounted seen;
+  for (const Event& e : events) {
+    if (e.kind == Kind::events_dropped) seen.dropped += e.a;
+    if (e.kind == Kind::callback_finished && e.loop == loop) ++seen.finished;
+  }
+  return seen;
+}
+
 // ---- A stalled reader never blocks the loop ----------------------------------------
 
 TEST(LiveTrace, AReaderThatStallsFiveSecondsNeverSlowsTheLoopAndTheTraceCountsTheDrops) {
   constexpr int kCallbacks = 1'000'000;
   TempDir dir;
   LiveListener reader("unix:" + dir.file("stall.sock"));
+  std::atomic<std::size_t> received{0};
+  reader.set_tap([&](std::string_view bytes) { received += bytes.size(); });
   StopTracing stop;
   ASSERT_TRUE(attached(reader));
 
@@ -498,11 +514,13 @@ TEST(LiveTrace, AReaderThatStallsFiveSecondsNeverSlowsTheLoopAndTheTraceCountsTh
       std::this_thread::sleep_for(10ms);
     }
     resumed = true;
-    bool got_some = false;
+    // Counted in bytes, not events: a read can end inside a record of
+    // several MiB and decode nothing yet while the backlog still flows.
+    std::size_t before = received;
     while (reader.read(100ms)) {
       std::vector<Event> more = reader.decoder().take_events();
-      if (more.empty() && got_some) caught_up = true;  // a quiet 100 ms: it has read the backlog
-      got_some = got_some || !more.empty();
+      if (received == before && received > 0) caught_up = true;  // a quiet 100 ms: all read
+      before = received;
       events.insert(events.end(), more.begin(), more.end());
     }
     for (const Event& e : reader.decoder().take_events()) events.push_back(e);
@@ -523,15 +541,77 @@ TEST(LiveTrace, AReaderThatStallsFiveSecondsNeverSlowsTheLoopAndTheTraceCountsTh
   reader_thread.join();
 
   EXPECT_TRUE(reader.decoder().trace().complete) << reader.error();
-  std::uint64_t dropped = 0, finished = 0;
-  for (const Event& e : events) {
-    if (e.kind == Kind::events_dropped) dropped += e.a;
-    if (e.kind == Kind::callback_finished && e.loop == loop.id()) ++finished;
-  }
-  EXPECT_GT(dropped, 0u) << "a stalled reader costs events, and the trace says how many";
-  EXPECT_GT(finished, 0u);
-  EXPECT_GE(finished + dropped, static_cast<std::uint64_t>(kCallbacks))
-      << "every callback is either in the trace or counted as lost";
+  Accounted seen = account(events, loop.id());
+  EXPECT_GT(seen.dropped, 0u) << "a stalled reader costs events, and the trace says how many";
+  EXPECT_GT(seen.finished, 0u);
+  EXPECT_GE(seen.finished + seen.dropped, static_cast<std::uint64_t>(kCallbacks))
+      << "every callback is either in the trace or among the events counted as lost";
+}
+
+// ---- The end of the trace at stop() ----------------------------------------------
+
+// Runs enough callbacks to fill the live output's buffers behind a reader
+// that reads nothing meanwhile; returns the loop's trace id.
+std::uint16_t run_while_reader_stalls(int callbacks) {
+  testing::CurrentLoop loop;
+  run_chain(loop, callbacks);
+  return loop.id();
+}
+
+TEST(LiveTrace, AReaderStillReadingAtStopGetsTheWholeEndOfTheTraceHoweverLongItTakes) {
+  constexpr int kCallbacks = 200'000;  // several MiB: more than the output buffers
+  TempDir dir;
+  LiveListener reader("unix:" + dir.file("slow.sock"));
+  std::atomic<std::size_t> received{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> after_stop{0};
+  // A slow reader: 50 ms per chunk of at most 64 KiB is under 1.4 MB/s, so a
+  // backlog of 4 MiB or more takes it over 3 s, past the 2 s a reader may
+  // go without taking anything.
+  reader.set_tap([&](std::string_view bytes) {
+    received += bytes.size();
+    if (stopping) after_stop += bytes.size();
+    std::this_thread::sleep_for(50ms);
+  });
+  testing::LogCapture log;
+  StopTracing stop_tracing;
+  ASSERT_TRUE(attached(reader));
+
+  std::uint16_t loop_id = run_while_reader_stalls(kCallbacks);
+  stopping = true;
+  std::thread reader_thread([&] {
+    while (reader.read(100ms)) {
+    }
+  });
+  trace::stop();
+  reader_thread.join();
+
+  EXPECT_GE(after_stop.load(), std::size_t{4} << 20) << "the reader was still reading a backlog";
+  const trace::Trace& trace = reader.decoder().trace();
+  EXPECT_TRUE(trace.complete) << reader.error() << log.text();
+  EXPECT_FALSE(log.contains("of the end of the trace")) << log.text();
+  Accounted seen = account(reader.decoder().take_events(), loop_id);
+  EXPECT_GT(seen.finished, 0u);
+  EXPECT_GE(seen.finished + seen.dropped, static_cast<std::uint64_t>(kCallbacks))
+      << "every callback is either in the trace or among the events counted as lost";
+}
+
+TEST(LiveTrace, AReaderThatTakesNothingAtStopIsAbandonedAfterTwoSecondsSayingHowMuchWasLeft) {
+  TempDir dir;
+  LiveListener reader("unix:" + dir.file("gone.sock"));
+  testing::LogCapture log;
+  StopTracing stop_tracing;
+  ASSERT_TRUE(attached(reader));
+  run_while_reader_stalls(200'000);
+
+  auto started = std::chrono::steady_clock::now();
+  trace::stop();  // the reader never reads again
+  auto took = std::chrono::steady_clock::now() - started;
+
+  EXPECT_LT(took, 30s) << "stop() is bounded";
+  EXPECT_TRUE(log.contains("took nothing for 2000 ms of the end of the trace")) << log.text();
+  EXPECT_TRUE(log.contains("bytes left); closing")) << log.text();
+  EXPECT_FALSE(trace::enabled());
 }
 
 }  // namespace

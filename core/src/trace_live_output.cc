@@ -25,7 +25,8 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kRetryEvery{250};
 constexpr milliseconds kHandshakeTimeout{2000};
-constexpr milliseconds kFinishTimeout{2000};
+constexpr milliseconds kFinishStall{2000};
+constexpr milliseconds kFinishLimit{30000};
 constexpr std::size_t kMaxBuffered = 4u << 20;
 
 class LiveOutput final : public Output {
@@ -57,17 +58,38 @@ class LiveOutput final : public Output {
     flush();
   }
 
+  // The end of the trace (up to kMaxBuffered plus the rings' last events)
+  // goes to a reader for as long as it keeps taking bytes: a slow reader, a
+  // sanitized one, or a viewer on a loaded machine, still gets all of it. A
+  // reader that takes nothing for kFinishStall is abandoned, and kFinishLimit
+  // bounds how long stop() can be held by one that only trickles.
   void finish(std::string bytes) override {
     if (state_ != State::streaming) return;
     out_.append(bytes);
-    auto deadline = Clock::now() + kFinishTimeout;
-    while (flush() && !out_.empty() && Clock::now() < deadline) {
+    auto start = Clock::now();
+    auto last_progress = start;
+    std::size_t left = out_.size() - sent_;
+    std::string why;  // empty: the reader took it all
+    while (flush() && !out_.empty()) {
+      auto now = Clock::now();
+      if (out_.size() - sent_ < left) {
+        left = out_.size() - sent_;
+        last_progress = now;
+      }
+      if (now - last_progress >= kFinishStall) {
+        why = "took nothing for " + std::to_string(kFinishStall.count()) + " ms";
+        break;
+      }
+      if (now - start >= kFinishLimit) {
+        why = "had not taken it all after " + std::to_string(kFinishLimit.count()) + " ms";
+        break;
+      }
       pollfd p{fd_, POLLOUT, 0};
       ::poll(&p, 1, 50);
     }
-    if (!out_.empty() && state_ == State::streaming) {
-      log::warning("trace: the reader at " + spec_ + " did not take the end of the trace within " +
-                   std::to_string(kFinishTimeout.count()) + " ms; closing");
+    if (!why.empty() && state_ == State::streaming) {
+      log::warning("trace: the reader at " + spec_ + " " + why + " of the end of the trace (" +
+                   std::to_string(out_.size() - sent_) + " bytes left); closing");
     }
     close_fd();
   }

@@ -166,7 +166,9 @@ void detach();
 /// same for any program when its first IOLoop is made. Call while no loop
 /// runs. Safe from any thread.
 bool start(std::string_view spec);
-/// Flushes and closes what start() opened. Safe from any thread.
+/// Flushes and closes what start() opened. A live reader gets the rest of
+/// the trace while it keeps reading (one idle for 2 s is abandoned, none is
+/// waited for over 30 s). Safe from any thread.
 void stop();
 
 /// The id of `text`, interning it on first use. Safe from any thread.
