@@ -118,12 +118,6 @@ std::string_view kind_name(Kind kind) {
   return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
-std::uint64_t now_ns() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-}
-
 void attach(Sink* sink) {
   Strings& s = strings();
   std::lock_guard lock(s.mutex);

@@ -176,7 +176,9 @@ std::uint32_t intern(std::string_view text);
 /// The id of a Site's description ("label at file:line"). Safe from any thread.
 std::uint32_t intern(const Site& site);
 
-/// Nanoseconds on the steady clock, the timestamps events carry.
+/// Nanoseconds on the steady clock, the timestamps events carry: read
+/// through the CPU's invariant TSC where there is one (docs/trace-format.md,
+/// "The clock"). A thread's readings never decrease. Safe from any thread.
 std::uint64_t now_ns();
 
 namespace detail {
