@@ -87,7 +87,8 @@ for w in workloads:
     unit = "MB/s" if col else "round trips/s"
     print(f"\n{w}: {unit} (higher is better); server CPU ns per round trip, all threads and")
     print(f"the loop's thread (lower is better); ratios to {base}")
-    print(f"  {'server':<18}{unit:>14}{'ratio':>7}{'per-round':>10}{'cpu/rt':>8}{'ratio':>7}{'loop/rt':>8}{'ratio':>7}   all rounds ({unit})")
+    print(f"  {'server':<18}{unit:>14}{'ratio':>7}{'per-round':>10}{'cpu/rt':>8}{'ratio':>7}{'per-round':>10}"
+          f"{'loop/rt':>8}{'ratio':>7}{'per-round':>10}   all rounds ({unit})")
     b = data[(w, base)]
     for s in servers:
         d = data[(w, s)]
@@ -97,9 +98,12 @@ for w in workloads:
         m = med(x[3] for x in d.values())
         bv, bc = med(x[col] for x in b.values()), med(x[2] for x in b.values())
         bm = med(x[3] for x in b.values())
-        per_round = med(d[r][col] / b[r][col] for r in d if r in b and b[r][col])
+        def per_round(i):
+            ratios = [d[r][i] / b[r][i] for r in d if r in b and b[r][i]]
+            return med(ratios) if ratios else 0
         runs = " ".join(f"{x[col]:.0f}" for x in d.values())
-        print(f"  {s:<18}{v:>14.0f}{v / bv:>7.3f}{per_round:>10.3f}{c:>8.0f}{(c / bc if bc else 0):>7.3f}"
-              f"{m:>8.0f}{(m / bm if bm else 0):>7.3f}   {runs}")
+        print(f"  {s:<18}{v:>14.0f}{v / bv:>7.3f}{per_round(col):>10.3f}{c:>8.0f}"
+              f"{(c / bc if bc else 0):>7.3f}{per_round(2):>10.3f}{m:>8.0f}{(m / bm if bm else 0):>7.3f}"
+              f"{per_round(3):>10.3f}   {runs}")
 PY
 }
