@@ -6,8 +6,8 @@
 #   tests/fuzz/run.sh [SECONDS]    default 20; each target also capped at 5,000,000 inputs
 #
 # The main build uses g++, and libFuzzer comes with clang, so this compiles
-# the few sources decode() needs (trace_file.cc, trace.cc, name.cc) straight
-# with clang++ -fsanitize=fuzzer,address,undefined. The seed corpus is a few
+# the few sources decode() needs (trace_file.cc, trace.cc, trace_clock.cc,
+# name.cc) straight with clang++ -fsanitize=fuzzer,address,undefined. The seed corpus is a few
 # small valid traces written at run time by make_seeds.cc; http_parse_fuzz.cc
 # builds from core/src/http's parsers and starts from a few requests written
 # here. Work files go to
@@ -19,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 seconds="${1:-20}"
 work="${TORNADO_FUZZ_DIR:-build/fuzz}"
 cxx="${CLANGXX:-clang++}"
-sources=(core/src/trace_file.cc core/src/trace.cc core/src/name.cc)
+sources=(core/src/trace_file.cc core/src/trace.cc core/src/trace_clock.cc core/src/name.cc)
 # source_location_compat.h: clang 14 with libstdc++ 12 has no std::source_location.
 flags=(-std=c++20 -g -O1 -fno-omit-frame-pointer -Icore/include
   -include tests/fuzz/source_location_compat.h)
