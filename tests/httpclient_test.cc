@@ -67,9 +67,11 @@ class EchoHandler : public RequestHandler {
   }
   Future<void> post(Args) override {
     set_header("X-Method", request().method);
+    set_header("X-Content-Type", request().headers.get("Content-Type", "-"));
     write(request().headers.get("X-Custom", "-") + ":" + request().body);
     co_return;
   }
+  Future<void> put(Args args) override { return post(std::move(args)); }
   Seen* seen_;
 };
 
@@ -221,6 +223,20 @@ TEST_F(HTTPClientTest, PostSendsMethodHeadersAndBody) {
   HTTPResponse response = fetch(request);
   EXPECT_EQ(response.body, "abc:payload");
   EXPECT_EQ(response.headers.get("X-Method"), "POST");
+}
+
+TEST_F(HTTPClientTest, PostWithoutContentTypeSendsFormEncodedAsTornadoDoes) {
+  auto content_type = [&](std::string method, std::string given) {
+    HTTPRequest request;
+    request.url = link("/echo");
+    request.method = std::move(method);
+    if (!given.empty()) request.headers.add("Content-Type", given);
+    request.body = "a=1";
+    return fetch(request).headers.get("X-Content-Type", "");
+  };
+  EXPECT_EQ(content_type("POST", ""), "application/x-www-form-urlencoded");
+  EXPECT_EQ(content_type("POST", "application/json"), "application/json") << "a given one is kept";
+  EXPECT_EQ(content_type("PUT", ""), "-") << "only POST gets the default";
 }
 
 TEST_F(HTTPClientTest, KeptAliveConnectionIsReusedForTheSameHost) {

@@ -19,6 +19,10 @@ std::string render_request(const ParsedUrl& url, const HTTPRequest& request) {
   if (wants_body && !headers.contains("Content-Length")) {
     headers.add("Content-Length", std::to_string(request.body ? request.body->size() : 0));
   }
+  // As Tornado's simple_httpclient: a POST says what its body is.
+  if (request.method == "POST" && !headers.contains("Content-Type")) {
+    headers.add("Content-Type", "application/x-www-form-urlencoded");
+  }
   out += headers.to_wire();
   out += "\r\n";
   if (request.body) out += *request.body;
